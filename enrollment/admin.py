@@ -1,0 +1,147 @@
+"""Clerk screens of the register. They display and validate; writes of persons go through services."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from simple_history.admin import SimpleHistoryAdmin
+
+from enrollment.forms import EnrollmentAdminForm, PersonAdminForm, PersonEventAdminForm
+from enrollment.models import Enrollment, FamilyRelation, Person, PersonEvent, Region, StaffRegion
+from enrollment.selectors import person_search
+from enrollment.services import person_save
+
+
+class EnrollmentInlineFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        """Rows of one save may not overlap each other either (the database checks stored rows)."""
+        super().clean()
+        spans: list[tuple[str, Any, Any]] = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("start_date") or not data.get("scheme"):
+                continue
+            start, end, scheme = data["start_date"], data.get("end_date"), data["scheme"]
+            for other_scheme, other_start, other_end in spans:
+                if (
+                    other_scheme == scheme
+                    and (other_end is None or start <= other_end)
+                    and (end is None or other_start <= end)
+                ):
+                    form.add_error(None, _("Two enrolments in the same scheme overlap in time."))
+            spans.append((scheme, start, end))
+
+
+class EnrollmentInline(admin.TabularInline):
+    model = Enrollment
+    form = EnrollmentAdminForm
+    formset = EnrollmentInlineFormSet
+    fields = ["scheme", "region", "start_date", "end_date", "status", "employer_name"]
+    extra = 0
+
+
+class PersonEventInline(admin.TabularInline):
+    model = PersonEvent
+    form = PersonEventAdminForm
+    fk_name = "person"
+    fields = ["kind", "date", "related_person", "evidence"]
+    autocomplete_fields = ["related_person"]
+    extra = 0
+
+
+class FamilyRelationInline(admin.TabularInline):
+    model = FamilyRelation
+    fk_name = "person"
+    fields = ["kind", "relative"]
+    autocomplete_fields = ["relative"]
+    extra = 0
+    verbose_name = gettext_lazy("relative")
+    verbose_name_plural = gettext_lazy("parents, guardians and spouse")
+
+
+@admin.register(Region)
+class RegionAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name_zh", "name_en", "province"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(Person)
+class PersonAdmin(SimpleHistoryAdmin):
+    form = PersonAdminForm
+    list_display = ["id_number", "name", "gender", "birth_date", "household_region", "category"]
+    list_filter = ["household_region", "category", "gender"]
+    list_select_related = ["household_region"]
+    search_fields = ["id_number", "name"]
+    search_help_text = gettext_lazy("Resident ID number (whole or its beginning) or the beginning of the name.")
+    readonly_fields = ["gender", "birth_date", "created_at", "updated_at"]
+    autocomplete_fields = ["user"]
+    inlines = [EnrollmentInline, PersonEventInline, FamilyRelationInline]
+    # Counting millions of rows on every page view is what makes admin lists slow.
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
+    ) -> tuple[QuerySet[Person], bool]:
+        return person_search(query=search_term, queryset=queryset), False
+
+    def save_model(self, request: HttpRequest, obj: Person, form: PersonAdminForm, change: bool) -> None:
+        resident_id = person_save(person=obj, today=timezone.localdate())
+        for warning in resident_id.warnings:
+            messages.warning(request, warning)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, PersonEvent) and instance.recorded_by_id is None:
+                instance.recorded_by = request.user
+            instance.save()
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        formset.save_m2m()
+
+
+@admin.register(PersonEvent)
+class PersonEventAdmin(SimpleHistoryAdmin):
+    form = PersonEventAdminForm
+    list_display = ["person", "kind", "date", "recorded_by", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["person", "recorded_by"]
+    autocomplete_fields = ["person", "related_person"]
+    search_fields = ["person__id_number", "person__name"]
+    show_full_result_count = False
+
+    def save_model(self, request: HttpRequest, obj: PersonEvent, form: Any, change: bool) -> None:
+        if obj.recorded_by_id is None:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(SimpleHistoryAdmin):
+    form = EnrollmentAdminForm
+    list_display = ["person", "scheme", "region", "start_date", "end_date", "status"]
+    list_filter = ["scheme", "status", "region"]
+    list_select_related = ["person", "region"]
+    autocomplete_fields = ["person"]
+    search_fields = ["person__id_number", "person__name"]
+    show_full_result_count = False
+
+
+@admin.register(FamilyRelation)
+class FamilyRelationAdmin(SimpleHistoryAdmin):
+    list_display = ["person", "kind", "relative"]
+    autocomplete_fields = ["person", "relative"]
+    list_select_related = ["person", "relative"]
+
+
+@admin.register(StaffRegion)
+class StaffRegionAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "region"]
+    list_select_related = ["user", "region"]
+    autocomplete_fields = ["user"]

@@ -1,0 +1,52 @@
+"""Reads of the register. Every clerk-facing list goes through these."""
+
+import datetime
+
+from django.db.models import Q, QuerySet
+
+from enrollment.identity import ID_NUMBER_LENGTH, normalize_id_number
+from enrollment.models import Enrollment, Person
+
+# Shorter digit strings are treated as the start of an ID number (e.g. the area code and birth date).
+MIN_ID_PREFIX = 6
+
+
+def person_get_by_id_number(*, id_number: str) -> Person | None:
+    return Person.objects.select_related("household_region").filter(id_number=normalize_id_number(id_number)).first()
+
+
+def person_search(*, query: str, queryset: QuerySet[Person] | None = None) -> QuerySet[Person]:
+    """Find persons by ID number (whole or leading part) or by name (leading characters).
+
+    Both lookups use an index, so the search stays fast on millions of rows; a name is matched from
+    its start because that is how clerks type it and because a contains-search cannot use an index.
+    """
+    persons = Person.objects.all() if queryset is None else queryset
+    term = query.strip()
+    if not term:
+        return persons
+    as_id = normalize_id_number(term)
+    if len(as_id) == ID_NUMBER_LENGTH and as_id[:-1].isdigit():
+        return persons.filter(id_number=as_id)
+    if as_id[:MIN_ID_PREFIX].isdigit() and len(as_id) >= MIN_ID_PREFIX:
+        return persons.filter(id_number__startswith=as_id)
+    return persons.filter(name__startswith=term)
+
+
+def enrollment_overlapping(
+    *,
+    person_id: int,
+    scheme: str,
+    start_date: datetime.date,
+    end_date: datetime.date | None,
+    exclude_pk: int | None = None,
+) -> QuerySet[Enrollment]:
+    """Enrolments of the person in the scheme whose [start, end] (open end = no end) meets the given one."""
+    overlapping = Enrollment.objects.filter(person_id=person_id, scheme=scheme).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=start_date)
+    )
+    if end_date is not None:
+        overlapping = overlapping.filter(start_date__lte=end_date)
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    return overlapping

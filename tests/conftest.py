@@ -1,0 +1,67 @@
+"""Shared fixtures: named actors and the guard that keeps the suite on PostgreSQL."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from enrollment.roles import ANALYST, CLERK, roles_ensure
+from tests.factories import PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The product runs on PostgreSQL; constraints and locking differ on SQLite, so a run that
+    # silently fell back to it would prove little. ALLOW_SQLITE_TESTS=1 is for a quick local look.
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine and os.environ.get("ALLOW_SQLITE_TESTS") != "1":
+        pytest.exit(
+            f"The test suite runs against PostgreSQL, but DATABASE_URL gives {engine}. "
+            "Use `make test`, or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins.",
+            returncode=3,
+        )
+
+
+@pytest.fixture
+def roles(db):
+    return roles_ensure()
+
+
+@pytest.fixture
+def nanchang(db):
+    return RegionFactory(code="360100", name_zh="南昌市", name_en="Nanchang")
+
+
+@pytest.fixture
+def fuzhou(db):
+    return RegionFactory(code="361000", name_zh="抚州市", name_en="Fuzhou")
+
+
+@pytest.fixture
+def clerk(roles, nanchang):
+    user = UserFactory(username="clerk_nc", is_staff=True, groups=[roles[CLERK]])
+    StaffRegionFactory(user=user, region=nanchang)
+    return user
+
+
+@pytest.fixture
+def other_region_clerk(roles, fuzhou):
+    user = UserFactory(username="clerk_fz", is_staff=True, groups=[roles[CLERK]])
+    StaffRegionFactory(user=user, region=fuzhou)
+    return user
+
+
+@pytest.fixture
+def analyst(roles):
+    return UserFactory(username="analyst", is_staff=True, groups=[roles[ANALYST]])
+
+
+@pytest.fixture
+def resident(db, nanchang):
+    user = UserFactory(username="resident")
+    return PersonFactory(household_region=nanchang, user=user)
+
+
+@pytest.fixture
+def other_resident(db, nanchang):
+    user = UserFactory(username="other_resident")
+    return PersonFactory(household_region=nanchang, user=user)
