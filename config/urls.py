@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 
 from config import views
 
-admin.site.site_header = admin.site.site_title = "医保经办 · Medical insurance services"
+admin.site.site_header = admin.site.site_title = gettext_lazy("Medical insurance services")
+admin.site.index_title = gettext_lazy("Clerk workspace")
 
 urlpatterns = [
     path("", views.home, name="home"),
