@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from enrollment.forms import EnrollmentAdminForm, PersonAdminForm, PersonEventAdminForm
+from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, PersonAdminForm, PersonEventAdminForm
 from enrollment.models import Enrollment, FamilyRelation, Person, PersonEvent, Region, StaffRegion
 from enrollment.selectors import person_search
 from enrollment.services import person_save
@@ -56,6 +56,7 @@ class PersonEventInline(admin.TabularInline):
 
 class FamilyRelationInline(admin.TabularInline):
     model = FamilyRelation
+    form = FamilyRelationAdminForm
     fk_name = "person"
     fields = ["kind", "relative"]
     autocomplete_fields = ["relative"]
@@ -106,14 +107,26 @@ class PersonAdmin(SimpleHistoryAdmin):
         formset.save_m2m()
 
 
+class SearchByPersonMixin:
+    """Lists of person-owned rows are searched the way persons are: by ID number or name start."""
+
+    search_fields = ["person__id_number", "person__name"]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(person__in=person_search(query=search_term)), False
+
+
 @admin.register(PersonEvent)
-class PersonEventAdmin(SimpleHistoryAdmin):
+class PersonEventAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
     form = PersonEventAdminForm
     list_display = ["person", "kind", "date", "recorded_by", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["person", "recorded_by"]
     autocomplete_fields = ["person", "related_person"]
-    search_fields = ["person__id_number", "person__name"]
     show_full_result_count = False
 
     def save_model(self, request: HttpRequest, obj: PersonEvent, form: Any, change: bool) -> None:
@@ -123,18 +136,18 @@ class PersonEventAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(SimpleHistoryAdmin):
+class EnrollmentAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
     form = EnrollmentAdminForm
     list_display = ["person", "scheme", "region", "start_date", "end_date", "status"]
     list_filter = ["scheme", "status", "region"]
     list_select_related = ["person", "region"]
     autocomplete_fields = ["person"]
-    search_fields = ["person__id_number", "person__name"]
     show_full_result_count = False
 
 
 @admin.register(FamilyRelation)
-class FamilyRelationAdmin(SimpleHistoryAdmin):
+class FamilyRelationAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
+    form = FamilyRelationAdminForm
     list_display = ["person", "kind", "relative"]
     autocomplete_fields = ["person", "relative"]
     list_select_related = ["person", "relative"]

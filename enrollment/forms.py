@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.identity import ResidentId, parse_id_number
-from enrollment.models import Enrollment, Person, PersonEvent
+from enrollment.models import Enrollment, FamilyRelation, Person, PersonEvent, RelationKind
 from enrollment.selectors import enrollment_overlapping
 
 
@@ -69,3 +69,18 @@ class PersonEventAdminForm(forms.ModelForm):
         if date > timezone.localdate():
             raise ValidationError(_("An event cannot be dated in the future."))
         return date
+
+
+class FamilyRelationAdminForm(forms.ModelForm):
+    class Meta:
+        model = FamilyRelation
+        fields = ["person", "kind", "relative"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        person = cleaned.get("person") or getattr(self.instance, "person", None)
+        relative = cleaned.get("relative")
+        known = person is not None and relative is not None and person.birth_date is not None
+        if cleaned.get("kind") == RelationKind.PARENT and known and relative.birth_date >= person.birth_date:
+            self.add_error("relative", _("A parent must be born before the child."))
+        return cleaned

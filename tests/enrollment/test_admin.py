@@ -189,3 +189,31 @@ def test_person_history_is_visible(client, clerk, nanchang):
 
     assert response.status_code == 200
     assert "改名后" in response.content.decode()
+
+
+def test_recording_a_parent_younger_than_the_child_is_refused(client, clerk, nanchang):
+    child = PersonFactory(household_region=nanchang, born=datetime.date(2025, 5, 5))
+    too_young = PersonFactory(household_region=nanchang, born=datetime.date(2025, 6, 1))
+    login(client, clerk)
+
+    response = client.post(
+        reverse("admin:enrollment_familyrelation_add"),
+        {"person": child.pk, "kind": "parent", "relative": too_young.pk},
+    )
+
+    assert response.status_code == 200
+    assert "父母的出生日期必须早于子女" in response.content.decode()
+    assert not child.relations.exists()
+
+
+def test_enrolment_list_is_searched_by_the_persons_id_number(client, clerk, nanchang):
+    from tests.factories import EnrollmentFactory
+
+    wanted = EnrollmentFactory(person=PersonFactory(household_region=nanchang, name="周敏"), region=nanchang)
+    EnrollmentFactory(person=PersonFactory(household_region=nanchang, name="吴刚"), region=nanchang)
+    login(client, clerk)
+
+    response = client.get(reverse("admin:enrollment_enrollment_changelist"), {"q": wanted.person.id_number})
+
+    body = response.content.decode()
+    assert "周敏" in body and "吴刚" not in body
