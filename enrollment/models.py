@@ -96,6 +96,7 @@ class Person(models.Model):
             # Prefix search on names in the clerk's list; the pattern opclass lets PostgreSQL use the
             # index for LIKE 'x%' whatever the database collation (ignored on SQLite).
             models.Index(fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["id_number"], name="person_id_number_prefix", opclasses=["varchar_pattern_ops"]),
         ]
         constraints = [
             models.CheckConstraint(
