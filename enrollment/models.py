@@ -314,3 +314,36 @@ class StaffRegion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.region}"
+
+
+class MilitaryService(models.Model):
+    """Active military service (军人服役). Its months count as covered months in every rule."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="military_services"
+    )
+    start_date = models.DateField(_("service start"))
+    end_date = models.DateField(_("service end"))
+    evidence = models.TextField(_("evidence"), help_text=_("The document seen, its number and issuer."))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("military service")
+        verbose_name_plural = _("military services")
+        ordering = ["person_id", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="military_service_end_not_before_start",
+                violation_error_message=_("The end date cannot be before the start date."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(evidence=""),
+                name="military_service_evidence_given",
+                violation_error_message=_("Describe the evidence for this event."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date:%Y-%m}–{self.end_date:%Y-%m}"

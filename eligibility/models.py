@@ -1,0 +1,137 @@
+"""What the rules decided, and each person's status derived from it.
+
+A `BenefitDecision` is the rules engine's answer to one accepted action (a payment), stored when
+the action is recorded: later evaluations cannot see everything that was known then (RULES.md
+section 2: a cross-scheme interruption inside a resident year, the benefit start of a year), so it
+is kept rather than recomputed. `EligibilitySnapshot` is the person's status on a date, derived
+from the ledger and the decisions; the nightly job keeps it current.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.models import Person, Scheme
+
+
+class ActionKind(models.TextChoices):
+    RESIDENT_PAYMENT = "resident_payment", _("resident payment")
+    EMPLOYEE_PAYMENT = "employee_payment", _("employee payment")
+
+
+class BenefitDecision(models.Model):
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="benefit_decisions"
+    )
+    action_kind = models.CharField(_("action"), max_length=20, choices=ActionKind.choices)
+    scheme = models.CharField(_("scheme"), max_length=20, choices=Scheme.choices)
+    coverage_year = models.PositiveSmallIntegerField(_("coverage year"), null=True, blank=True)
+    cover_from = models.DateField(_("first month covered"), null=True, blank=True)
+    cover_to = models.DateField(_("last month covered"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"))
+    profile_name = models.CharField(_("policy profile"), max_length=40)
+    treatment = models.CharField(_("treatment"), max_length=40, blank=True)
+    benefits_from = models.DateField(_("benefits from"), null=True, blank=True)
+    benefit_end = models.DateField(_("benefits until"), null=True, blank=True)
+    waiting_start = models.DateField(_("waiting from"), null=True, blank=True)
+    waiting_end = models.DateField(_("waiting until"), null=True, blank=True)
+    retro_from = models.DateField(_("retroactive from"), null=True, blank=True)
+    retro_to = models.DateField(_("retroactive until"), null=True, blank=True)
+    gap_months = models.PositiveSmallIntegerField(_("gap (months)"), null=True, blank=True)
+    break_years = models.PositiveSmallIntegerField(_("break years"), null=True, blank=True)
+    repair_years_applied = models.PositiveSmallIntegerField(_("repair years"), null=True, blank=True)
+    backpay_months = models.PositiveSmallIntegerField(_("back-paid months"), null=True, blank=True)
+    continuous_years = models.PositiveSmallIntegerField(_("continuous years"), null=True, blank=True)
+    continuity_reset = models.BooleanField(_("continuity reset"), default=False)
+    premium_due = models.DecimalField(_("premium due"), max_digits=12, decimal_places=2, null=True, blank=True)
+    reasons = models.JSONField(_("rule IDs"), default=list)
+    warnings = models.JSONField(_("warnings"), default=list)
+    rules_version = models.CharField(_("rules version"), max_length=20)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("benefit decision")
+        verbose_name_plural = _("benefit decisions")
+        ordering = ["person_id", "paid_on", "id"]
+        indexes = [models.Index(fields=["person", "paid_on"], name="decision_person_paid_on")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(waiting_start__isnull=True) | Q(waiting_end__gte=F("waiting_start")),
+                name="decision_waiting_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(retro_from__isnull=True) | Q(retro_to__gte=F("retro_from")),
+                name="decision_retro_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(cover_from__isnull=True) | Q(cover_to__gte=F("cover_from")),
+                name="decision_cover_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_kind_display()} {self.paid_on.isoformat()}"
+
+
+class CoverageState(models.TextChoices):
+    COVERED = "covered", _("covered")
+    WAITING = "waiting", _("waiting period")
+    INTERRUPTED = "interrupted", _("interrupted")
+    NOT_ENROLLED = "not_enrolled", _("not enrolled")
+
+
+class EligibilitySnapshot(models.Model):
+    """A person's status on `as_of`, and the date on which it will next change by itself."""
+
+    person = models.OneToOneField(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, primary_key=True, related_name="eligibility"
+    )
+    as_of = models.DateField(_("as of"))
+    state = models.CharField(_("status"), max_length=20, choices=CoverageState.choices)
+    scheme = models.CharField(_("scheme"), max_length=20, choices=Scheme.choices, blank=True)
+    benefits_from = models.DateField(_("benefits from"), null=True, blank=True)
+    benefit_end = models.DateField(_("benefits until"), null=True, blank=True)
+    waiting_start = models.DateField(_("waiting from"), null=True, blank=True)
+    waiting_end = models.DateField(_("waiting until"), null=True, blank=True)
+    retro_from = models.DateField(_("retroactive from"), null=True, blank=True)
+    retro_to = models.DateField(_("retroactive until"), null=True, blank=True)
+    gap_months = models.PositiveSmallIntegerField(_("gap (months)"), null=True, blank=True)
+    break_years = models.PositiveSmallIntegerField(_("break years"), null=True, blank=True)
+    continuous_years = models.PositiveSmallIntegerField(_("continuous years"), null=True, blank=True)
+    ci_cap = models.DecimalField(_("critical-illness cap"), max_digits=12, decimal_places=2, null=True, blank=True)
+    reasons = models.JSONField(_("rule IDs"), default=list)
+    warnings = models.JSONField(_("warnings"), default=list)
+    next_change_on = models.DateField(_("next change on"), null=True, blank=True, db_index=True)
+    rules_version = models.CharField(_("rules version"), max_length=20)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("eligibility status")
+        verbose_name_plural = _("eligibility statuses")
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=CoverageState.values), name="snapshot_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} @ {self.as_of.isoformat()}"
+
+
+class ClaimYear(models.Model):
+    """Per person and year: what the fund reimbursed, and whether the critical-illness increase was used."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="claim_years")
+    year = models.PositiveSmallIntegerField(_("year"))
+    reimbursed = models.DecimalField(_("reimbursed"), max_digits=12, decimal_places=2)
+    ci_reward_used = models.BooleanField(_("critical-illness increase used"), default=False)
+
+    class Meta:
+        verbose_name = _("claims of a year")
+        verbose_name_plural = _("claims by year")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "year"], name="claim_year_once"),
+            models.CheckConstraint(condition=Q(reimbursed__gte=0), name="claim_year_reimbursed_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.reimbursed}"

@@ -1,0 +1,271 @@
+"""Eligibility services: evaluate an action on a person's stored facts, record an accepted one,
+recompute the stored status, and answer "covered on day D?".
+
+The rules themselves live in `eligibility/rules/`; these functions only load facts, call the
+rules and store what they say.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from eligibility.models import BenefitDecision, EligibilitySnapshot
+from eligibility.profiles import latest_profile_for, profile_for
+from eligibility.rules import (
+    Action,
+    CiCapRequest,
+    EmployeeKind,
+    EmployeePayment,
+    FlexibleEnrollment,
+    Profile,
+    ResidentPayment,
+    Result,
+    WarningCode,
+    evaluate,
+)
+from eligibility.rules.dates import first_day, month_of, year_of_month
+from eligibility.rules.status import RULES_VERSION, State, Status, status_on
+from eligibility.selectors import PersonFacts, person_facts
+from enrollment.models import Person, Scheme
+from payments.models import LedgerEntry, LedgerEntryKind
+
+CENT = Decimal("0.01")
+SCHEME_OF_EMPLOYEE_KIND = {EmployeeKind.UNIT: Scheme.EMPLOYEE_UNIT, EmployeeKind.FLEXIBLE: Scheme.EMPLOYEE_FLEXIBLE}
+
+
+def action_year(action: Action) -> int:
+    if isinstance(action, ResidentPayment | FlexibleEnrollment | CiCapRequest):
+        return action.year
+    return year_of_month(action.cover_to)
+
+
+def action_group(action: Action) -> str:
+    return "employee" if isinstance(action, EmployeePayment | FlexibleEnrollment) else "resident"
+
+
+def eligibility_evaluate(
+    *, person_id: int, action: Action, profile: Profile | None = None, facts: PersonFacts | None = None
+) -> tuple[Result, str]:
+    """Evaluate an intended or recorded action on the person's stored facts.
+
+    The profile is the one in force for the person's region and the action's year unless given.
+    Returns the result and the profile's name. Raises `NoProfile` or the rules' `MalformedInput`.
+    """
+    facts = facts or person_facts(person_id=person_id)
+    if profile is None:
+        _, profile = profile_for(region_code=facts.region_code, year=action_year(action), group=action_group(action))
+    result = evaluate(action, person=facts.person, history=facts.history, claims=facts.claims, profile=profile)
+    return result, profile.name
+
+
+def _ledger_rows(*, person: Person, action: Action, result: Result, decision: BenefitDecision) -> list[LedgerEntry]:
+    common = {"person": person, "region": person.household_region, "paid_on": result.as_of, "decision": decision}
+    if isinstance(action, ResidentPayment):
+        rows = [
+            LedgerEntry(
+                scheme=Scheme.RESIDENT,
+                period=datetime.date(action.year, 1, 1),
+                kind=LedgerEntryKind.REGULAR,
+                amount_due=result.premium_due,
+                **common,
+            )
+        ]
+        rows += [
+            LedgerEntry(scheme=Scheme.RESIDENT, period=None, kind=LedgerEntryKind.REPAIR, **common)
+            for _ in range(result.repair_years_applied or 0)
+        ]
+        return rows
+    assert isinstance(action, EmployeePayment)
+    resumption = max(month_of(action.paid_on), action.cover_from)
+    months = range(action.cover_from, action.cover_to + 1)
+    monthly = None
+    if result.premium_due is not None:
+        monthly = (result.premium_due / len(months)).quantize(CENT, rounding=ROUND_HALF_UP)
+    no_benefit = WarningCode.BACKPAY_NO_BENEFIT in result.warnings
+    return [
+        LedgerEntry(
+            scheme=SCHEME_OF_EMPLOYEE_KIND[action.employee_kind],
+            period=first_day(month),
+            kind=LedgerEntryKind.BACK_PAYMENT if month < resumption else LedgerEntryKind.REGULAR,
+            counts_for_continuity=not (month < resumption and no_benefit),
+            amount_due=monthly,
+            **common,
+        )
+        for month in months
+    ]
+
+
+def decision_record(
+    *, person: Person, action: ResidentPayment | EmployeePayment, result: Result, profile_name: str
+) -> BenefitDecision:
+    """Store an accepted payment's decision and the ledger rows it creates, in one transaction."""
+    if not result.accepted:
+        raise ValueError("only an accepted action is recorded")
+    is_resident = isinstance(action, ResidentPayment)
+    scheme = Scheme.RESIDENT if is_resident else SCHEME_OF_EMPLOYEE_KIND[action.employee_kind]
+    decision = BenefitDecision(
+        person=person,
+        action_kind=result.action_kind.value,
+        scheme=scheme,
+        coverage_year=action.year if isinstance(action, ResidentPayment) else None,
+        cover_from=None if is_resident else first_day(action.cover_from),
+        cover_to=None if is_resident else first_day(action.cover_to),
+        paid_on=action.paid_on,
+        profile_name=profile_name,
+        treatment="" if result.treatment is None else result.treatment.value,
+        benefits_from=result.benefits_from,
+        benefit_end=result.benefit_end,
+        waiting_start=result.waiting_start,
+        waiting_end=result.waiting_end,
+        retro_from=result.retro_from,
+        retro_to=result.retro_to,
+        gap_months=result.gap_months,
+        break_years=result.break_years,
+        repair_years_applied=result.repair_years_applied,
+        backpay_months=result.backpay_months,
+        continuous_years=result.continuous_years,
+        continuity_reset=WarningCode.CONTINUITY_RESET in result.warnings,
+        premium_due=result.premium_due,
+        reasons=list(result.reasons),
+        warnings=[w.value for w in result.warnings],
+        rules_version=RULES_VERSION,
+    )
+    with transaction.atomic():
+        decision.save()
+        LedgerEntry.objects.bulk_create(_ledger_rows(person=person, action=action, result=result, decision=decision))
+    return decision
+
+
+@dataclass(frozen=True)
+class SnapshotValues:
+    """The stored status, as plain values (compared to decide whether anything changed)."""
+
+    state: str
+    scheme: str
+    benefits_from: datetime.date | None
+    benefit_end: datetime.date | None
+    waiting_start: datetime.date | None
+    waiting_end: datetime.date | None
+    retro_from: datetime.date | None
+    retro_to: datetime.date | None
+    gap_months: int | None
+    break_years: int | None
+    continuous_years: int | None
+    ci_cap: Decimal | None
+    reasons: list[str]
+    warnings: list[str]
+    next_change_on: datetime.date | None
+    rules_version: str
+
+
+def _ci_cap(facts: PersonFacts, year: int) -> Decimal | None:
+    """The critical-illness cap of the year, for a person with a resident premium for it (11.4)."""
+    if year not in facts.history.index.resident_years:
+        return None
+    found = latest_profile_for(region_code=facts.region_code, up_to_year=year, group="resident")
+    if found is None or found[1].ci is None:
+        return None
+    result = evaluate(
+        CiCapRequest(year=year), person=facts.person, history=facts.history, claims=facts.claims, profile=found[1]
+    )
+    return result.ci_cap
+
+
+def status_values(*, facts: PersonFacts, as_of: datetime.date) -> tuple[Status, SnapshotValues]:
+    grace = _grace_months(facts, as_of)
+    status = status_on(as_of, grants=facts.grants, covered=facts.history.index.covered, grace_months=grace)
+    grant = status.grant
+    values = SnapshotValues(
+        state=status.state.value,
+        scheme=status.scheme or "",
+        benefits_from=None if grant is None else grant.benefits_from,
+        benefit_end=None if grant is None else grant.last_benefit_day,
+        waiting_start=None if grant is None else grant.waiting_start,
+        waiting_end=None if grant is None else grant.waiting_end,
+        retro_from=None if grant is None else grant.retro_from,
+        retro_to=None if grant is None else grant.retro_to,
+        gap_months=status.gap_months,
+        break_years=None if grant is None else grant.break_years,
+        continuous_years=None if grant is None else grant.continuous_years,
+        ci_cap=_ci_cap(facts, as_of.year),
+        reasons=list(status.reasons),
+        warnings=[] if grant is None else list(grant.warnings),
+        next_change_on=status.next_change_on,
+        rules_version=RULES_VERSION,
+    )
+    return status, values
+
+
+def _grace_months(facts: PersonFacts, as_of: datetime.date) -> int:
+    found = latest_profile_for(region_code=facts.region_code, up_to_year=as_of.year, group="employee")
+    if found is None or found[1].employee is None:
+        found = latest_profile_for(region_code=facts.region_code, up_to_year=as_of.year, group="resident")
+    if found is None or found[1].employee is None:
+        return GRACE_WITHOUT_PROFILE
+    return found[1].employee.no_wait_max_gap
+
+
+# Regions without any configured profile still get a status; RULES.md's national grace is 3 months.
+GRACE_WITHOUT_PROFILE = 3
+
+
+def eligibility_recompute(
+    *, person_id: int, as_of: datetime.date, facts: PersonFacts | None = None
+) -> tuple[EligibilitySnapshot, bool]:
+    """Recompute and store the person's status on `as_of`; writes only when something changed.
+
+    Returns the snapshot and whether it was written.
+    """
+    facts = facts or person_facts(person_id=person_id)
+    _, values = status_values(facts=facts, as_of=as_of)
+    existing = EligibilitySnapshot.objects.filter(person_id=person_id).first()
+    if existing is not None and _values_of(existing) == values:
+        return existing, False
+    snapshot = existing or EligibilitySnapshot(person_id=person_id)
+    for name, value in values.__dict__.items():
+        setattr(snapshot, name, value)
+    snapshot.as_of = as_of
+    snapshot.computed_at = timezone.now()
+    snapshot.save()
+    return snapshot, True
+
+
+def _values_of(snapshot: EligibilitySnapshot) -> SnapshotValues:
+    return SnapshotValues(**{name: getattr(snapshot, name) for name in SnapshotValues.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class CoverageAnswer:
+    covered: bool
+    state: State
+    scheme: str | None
+    service_date: datetime.date
+    judged_on: datetime.date
+    reasons: tuple[str, ...]
+    status: Status
+
+
+def eligibility_covered_on(
+    *, person_id: int, service_date: datetime.date, admission_date: datetime.date | None = None
+) -> CoverageAnswer:
+    """Is the person covered on a service date, past or future, with the reasons?
+
+    For an inpatient stay the admission date decides (RES-8b, `resident.inpatient_anchor`): a stay
+    admitted during a waiting period is self-paid, whatever day the service falls on.
+    """
+    facts = person_facts(person_id=person_id)
+    judged_on = admission_date or service_date
+    status, _ = status_values(facts=facts, as_of=judged_on)
+    reasons = status.reasons + (("RES-8b",) if admission_date is not None else ())
+    return CoverageAnswer(
+        covered=status.state == State.COVERED,
+        state=status.state,
+        scheme=status.scheme,
+        service_date=service_date,
+        judged_on=judged_on,
+        reasons=reasons,
+        status=status,
+    )
