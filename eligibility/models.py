@@ -46,6 +46,9 @@ class BenefitDecision(models.Model):
     premium_due = models.DecimalField(_("premium due"), max_digits=12, decimal_places=2, null=True, blank=True)
     reasons = models.JSONField(_("rule IDs"), default=list)
     warnings = models.JSONField(_("warnings"), default=list)
+    explanation = models.JSONField(
+        _("explanation"), default=dict, help_text=_("What the person was told, by language code (zh, en).")
+    )
     rules_version = models.CharField(_("rules version"), max_length=20)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
@@ -72,6 +75,11 @@ class BenefitDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_kind_display()} {self.paid_on.isoformat()}"
+
+    def explanation_in(self, language: str | None) -> str:
+        """The stored explanation in the given Django language code (Chinese unless English)."""
+        key = "en" if (language or "").startswith("en") else "zh"
+        return str(self.explanation.get(key, ""))
 
 
 class CoverageState(models.TextChoices):

@@ -25,8 +25,10 @@ from eligibility.rules import (
     Result,
     WarningCode,
     evaluate,
+    explain,
 )
 from eligibility.rules.dates import first_day, month_of, year_of_month
+from eligibility.rules.explain import LANGS
 from eligibility.rules.status import RULES_VERSION, State, Status, status_on
 from eligibility.selectors import PersonFacts, person_facts
 from enrollment.models import Person, Scheme
@@ -131,6 +133,7 @@ def decision_record(
         premium_due=result.premium_due,
         reasons=list(result.reasons),
         warnings=[w.value for w in result.warnings],
+        explanation={language: explain(result, language) for language in LANGS},
         rules_version=RULES_VERSION,
     )
     with transaction.atomic():

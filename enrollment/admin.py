@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, PersonAdminForm, PersonEventAdminForm
-from enrollment.models import Enrollment, FamilyRelation, Person, PersonEvent, Region, StaffRegion
+from enrollment.models import Enrollment, FamilyRelation, MilitaryService, Person, PersonEvent, Region, StaffRegion
 from enrollment.selectors import person_search
 from enrollment.services import person_save
 
@@ -54,6 +54,12 @@ class PersonEventInline(admin.TabularInline):
     extra = 0
 
 
+class MilitaryServiceInline(admin.TabularInline):
+    model = MilitaryService
+    fields = ["start_date", "end_date", "evidence"]
+    extra = 0
+
+
 class FamilyRelationInline(admin.TabularInline):
     model = FamilyRelation
     form = FamilyRelationAdminForm
@@ -79,9 +85,9 @@ class PersonAdmin(SimpleHistoryAdmin):
     list_select_related = ["household_region"]
     search_fields = ["id_number", "name"]
     search_help_text = gettext_lazy("Resident ID number (whole or its beginning) or the beginning of the name.")
-    readonly_fields = ["gender", "birth_date", "created_at", "updated_at"]
+    readonly_fields = ["gender", "birth_date", "eligibility_status", "created_at", "updated_at"]
     autocomplete_fields = ["user"]
-    inlines = [EnrollmentInline, PersonEventInline, FamilyRelationInline]
+    inlines = [EnrollmentInline, PersonEventInline, MilitaryServiceInline, FamilyRelationInline]
     # Counting millions of rows on every page view is what makes admin lists slow.
     show_full_result_count = False
     list_per_page = 50
@@ -90,6 +96,12 @@ class PersonAdmin(SimpleHistoryAdmin):
         self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
     ) -> tuple[QuerySet[Person], bool]:
         return person_search(query=search_term, queryset=queryset), False
+
+    @admin.display(description=gettext_lazy("eligibility status"))
+    def eligibility_status(self, obj: Person) -> str:
+        from eligibility.explanations import person_status_text
+
+        return person_status_text(person=obj)
 
     def save_model(self, request: HttpRequest, obj: Person, form: PersonAdminForm, change: bool) -> None:
         resident_id = person_save(person=obj, today=timezone.localdate())

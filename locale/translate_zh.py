@@ -190,6 +190,15 @@ ZH = {
     "ledger entries": "缴费台账",
     "This resident year is already paid.": "该年度的居民医保已缴费。",
     "This employee month is already paid.": "该月的职工医保已缴费。",
+    "Covered by %(scheme)s from %(start)s until %(end)s.": "自%(start)s起享受%(scheme)s待遇，至%(end)s。",
+    "Covered by %(scheme)s from %(start)s.": "自%(start)s起享受%(scheme)s待遇。",
+    "In the waiting period until %(end)s; benefits start on %(start)s.": "处于待遇等待期（至%(end)s），%(start)s起享受待遇。",
+    "Payments interrupted: %(months)s whole months without cover so far.": "已中断缴费，目前已有%(months)s个整月未参保。",
+    "Not covered yet; benefits start on %(start)s.": "尚未享受待遇，%(start)s起享受待遇。",
+    "Not enrolled.": "未参保。",
+    "Not computed yet.": "尚未计算。",
+    "What the person was told, by language code (zh, en).": "按语言（zh、en）保存的告知参保人的说明。",
+    "explanation": "说明",
 }
 
 

@@ -141,3 +141,9 @@ def test_a_stored_continuity_reset_is_honoured_by_later_evaluations(nanchang):
 
     # then: continuity counts from the reset (2025, 2026), not from 2020
     assert next_year.continuous_years == 2
+
+
+def test_a_recorded_decision_keeps_its_explanation_in_both_languages(late_payer):
+    decision = late_payer.benefit_decisions.get()
+    assert "2025年6月1日" in decision.explanation_in("zh-hans")
+    assert "1 June 2025" in decision.explanation_in("en")

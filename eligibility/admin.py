@@ -1,0 +1,57 @@
+"""Read-only clerk views of what the rules decided and of each person's status."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from eligibility.explanations import status_sentence
+from eligibility.models import BenefitDecision, ClaimYear, EligibilitySnapshot
+from enrollment.admin import SearchByPersonMixin
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Decisions and statuses are written by the services only, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(EligibilitySnapshot)
+class EligibilitySnapshotAdmin(SearchByPersonMixin, ReadOnlyAdmin):
+    list_display = ["person", "state", "scheme", "benefits_from", "waiting_end", "gap_months", "next_change_on"]
+    list_filter = ["state", "scheme"]
+    list_select_related = ["person"]
+    show_full_result_count = False
+    readonly_fields = ["status"]
+
+    @admin.display(description=_("status"))
+    def status(self, obj: EligibilitySnapshot) -> str:
+        return status_sentence(obj)
+
+
+@admin.register(BenefitDecision)
+class BenefitDecisionAdmin(SearchByPersonMixin, ReadOnlyAdmin):
+    list_display = ["person", "action_kind", "paid_on", "benefits_from", "waiting_end", "treatment", "explained"]
+    list_filter = ["action_kind", "scheme", "treatment"]
+    list_select_related = ["person"]
+    show_full_result_count = False
+
+    @admin.display(description=_("explanation"))
+    def explained(self, obj: BenefitDecision) -> str:
+        return obj.explanation_in(get_language())
+
+
+@admin.register(ClaimYear)
+class ClaimYearAdmin(SearchByPersonMixin, admin.ModelAdmin):
+    list_display = ["person", "year", "reimbursed", "ci_reward_used"]
+    list_select_related = ["person"]
+    autocomplete_fields = ["person"]
