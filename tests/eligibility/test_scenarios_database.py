@@ -22,7 +22,14 @@ from enrollment.models import MilitaryService, PersonEvent, Scheme
 from payments.models import LedgerEntry
 from tests.factories import PersonFactory, RegionFactory, make_id_number
 
-SCENARIOS = json.loads((Path(__file__).resolve().parents[1] / "scenarios" / "public.json").read_text("utf-8"))
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+# public.json: the worked cases of RULES.md; reviewed.json: 147 cases written from RULES.md by an
+# independent reviewer, expected values computed by hand (docs/scenarios-reviewed-worksheet.md).
+SCENARIOS = [
+    scenario
+    for name in ("public.json", "reviewed.json")
+    for scenario in json.loads((SCENARIO_DIR / name).read_text("utf-8"))
+]
 REGION_OF_PROFILE = {"JX": "360100", "NC": "360100", "GZ": "520100", "S2": "130700"}
 
 pytestmark = pytest.mark.django_db
