@@ -143,3 +143,23 @@ class ClaimYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.reimbursed}"
+
+
+class RecomputeRequest(models.Model):
+    """A person whose facts changed since the status was last computed.
+
+    Written in the same transaction as the change (a payment, a reversal, an event), so that a
+    broker outage loses nothing: the nightly run picks up every marked person.
+    """
+
+    person = models.OneToOneField(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+
+    class Meta:
+        verbose_name = _("pending recompute")
+        verbose_name_plural = _("pending recomputes")
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.requested_at:%Y-%m-%d %H:%M}"

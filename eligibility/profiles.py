@@ -1,58 +1,23 @@
-"""Policy profiles in force, by pooling area, year and scheme group.
+"""The policy profile in force for a person's region, a year and a scope, from the database.
 
-For now the profiles come from the project's copy of profiles.json and a region table beside it;
-the payments issue moves them into the database with the same lookup.
+Profiles are stored and edited as `payments.PolicyProfile` rows (loaded from profiles.json with
+`manage.py load_policy_profiles`); this module is the one place the eligibility services ask.
 """
 
-import json
-from functools import cache
-from pathlib import Path
+import datetime
 
-from django.utils.translation import gettext as _
+from eligibility.rules import Profile
+from payments.policy import NoPolicy, latest_policy_row, policy_row_for, profile_of
 
-from eligibility.rules import Profile, ProfileBook
-
-DATA = Path(__file__).resolve().parent / "data"
+__all__ = ["NoPolicy", "latest_profile_for", "profile_for"]
 
 
-class NoProfile(LookupError):
-    """No policy is configured for that region, year and scheme; the message says which."""
-
-
-@cache
-def profile_book() -> ProfileBook:
-    return ProfileBook.from_file(DATA / "profiles.json")
-
-
-@cache
-def _region_table() -> dict[str, dict[str, dict[str, str]]]:
-    data = json.loads((DATA / "region_profiles.json").read_text(encoding="utf-8"))
-    return data["regions"]
-
-
-def profile_name_for(*, region_code: str, year: int, group: str) -> str:
-    """The profile name for a region, coverage year and group ("resident" or "employee")."""
-    name = _region_table().get(region_code, {}).get(str(year), {}).get(group)
-    if name is None:
-        raise NoProfile(
-            _("No %(group)s policy is configured for region %(region)s in %(year)s.")
-            % {"group": group, "region": region_code, "year": year}
-        )
-    return name
-
-
-def profile_for(*, region_code: str, year: int, group: str) -> tuple[str, Profile]:
-    name = profile_name_for(region_code=region_code, year=year, group=group)
-    return name, profile_book().get(name)
+def profile_for(*, region_code: str, year: int, group: str, on: datetime.date | None = None) -> tuple[str, Profile]:
+    """The profile for a region, coverage year and group ("resident" or "employee"); NoPolicy if none."""
+    row = policy_row_for(region_code=region_code, year=year, scope=group, on=on)
+    return row.name, profile_of(row)
 
 
 def latest_profile_for(*, region_code: str, up_to_year: int, group: str) -> tuple[str, Profile] | None:
-    """The newest profile of a group in force for a year (critical-illness parameters stay until replaced)."""
-    years = sorted((int(y) for y in _region_table().get(region_code, {})), reverse=True)
-    for year in years:
-        if year <= up_to_year:
-            try:
-                return profile_for(region_code=region_code, year=year, group=group)
-            except NoProfile:
-                continue
-    return None
+    row = latest_policy_row(region_code=region_code, up_to_year=up_to_year, scope=group)
+    return None if row is None else (row.name, profile_of(row))

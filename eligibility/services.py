@@ -44,6 +44,15 @@ def action_year(action: Action) -> int:
     return year_of_month(action.cover_to)
 
 
+def action_day(action: Action) -> datetime.date | None:
+    """The day the action happens (the profile in force that day applies)."""
+    if isinstance(action, ResidentPayment | EmployeePayment):
+        return action.paid_on
+    if isinstance(action, FlexibleEnrollment):
+        return action.on
+    return None
+
+
 def action_group(action: Action) -> str:
     return "employee" if isinstance(action, EmployeePayment | FlexibleEnrollment) else "resident"
 
@@ -54,11 +63,13 @@ def eligibility_evaluate(
     """Evaluate an intended or recorded action on the person's stored facts.
 
     The profile is the one in force for the person's region and the action's year unless given.
-    Returns the result and the profile's name. Raises `NoProfile` or the rules' `MalformedInput`.
+    Returns the result and the profile's name. Raises `NoPolicy` or the rules' `MalformedInput`.
     """
     facts = facts or person_facts(person_id=person_id)
     if profile is None:
-        _, profile = profile_for(region_code=facts.region_code, year=action_year(action), group=action_group(action))
+        _, profile = profile_for(
+            region_code=facts.region_code, year=action_year(action), group=action_group(action), on=action_day(action)
+        )
     result = evaluate(action, person=facts.person, history=facts.history, claims=facts.claims, profile=profile)
     return result, profile.name
 

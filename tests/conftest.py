@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from enrollment.roles import ANALYST, CLERK, roles_ensure
+from payments.policy import policy_profiles_load
 from tests.factories import PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
 
 
@@ -24,6 +25,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.fixture
 def roles(db):
     return roles_ensure()
+
+
+@pytest.fixture
+def policies(nanchang, fuzhou):
+    """The policy profiles of profiles.json, in force for the regions that exist."""
+    return policy_profiles_load()
 
 
 @pytest.fixture

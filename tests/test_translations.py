@@ -64,4 +64,4 @@ def _template_messages() -> set[str]:
 def test_every_message_in_the_code_and_templates_is_in_the_catalogue():
     catalogued = {entry.msgid for entry in ENTRIES}
     missing = sorted((_python_messages() | _template_messages()) - catalogued)
-    assert missing == [], "run `make messages` and give these a Chinese text in locale/translate_zh.py"
+    assert missing == [], "run `make messages` and give these a Chinese text in locale/zh/*.json"

@@ -38,7 +38,7 @@ from .facts import (
     ResidentYears,
 )
 from .profile import Profile, ProfileBook, build_profile
-from .result import OUTPUT_KEYS, Result
+from .result import OUTPUT_KEYS, PremiumLine, Result
 
 __all__ = [
     "OUTPUT_KEYS",
@@ -60,6 +60,7 @@ __all__ = [
     "MalformedInput",
     "MilitarySpan",
     "Person",
+    "PremiumLine",
     "Profile",
     "ProfileBook",
     "RejectionCode",

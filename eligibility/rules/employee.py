@@ -222,6 +222,13 @@ def evaluate_employee_payment(action: EmployeePayment, *, history: History, prof
     start_year = continuity_start_year(ctx.disqualifying, ctx.resumption, ctx.continuity.start)
     months = action.cover_to - action.cover_from + 1
     premium = None if flex is None else flexible_monthly_premium(flex) * months
+    parts: tuple[tuple[str, int, Decimal, str], ...] = ()
+    if flex is not None:
+        monthly = flexible_monthly_premium(flex)
+        if backpay:
+            parts += (("FLEX_BACKPAY_MONTHS", backpay, monthly, "EMP-4"),)
+        if months - backpay:
+            parts += (("FLEX_MONTHS", months - backpay, monthly, "EMP-4"),)
     return Result(
         action_kind=kind,
         accepted=True,
@@ -236,6 +243,7 @@ def evaluate_employee_payment(action: EmployeePayment, *, history: History, prof
             participation_years(action, ctx, history), year_of_month(action.cover_to), start_year
         ),
         premium_due=premium,
+        premium_parts=parts,
         warnings=sorted_warnings(warnings),
         reasons=reasons,
         treatment=treatment,

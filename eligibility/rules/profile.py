@@ -208,6 +208,10 @@ def _date(value: object, where: str) -> object:
     return parse_date(value, where)
 
 
+def _values(enum_type: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum_type)
+
+
 def _enum(enum_type: type[StrEnum]) -> Parser:
     def parse(value: object, where: str) -> object:
         if not isinstance(value, str):
@@ -227,6 +231,8 @@ class ParamSpec:
 
     parse: Parser
     nullable: bool = False
+    choices: tuple[str, ...] | None = None
+    """The allowed values of an enum parameter (for forms and messages), else None."""
 
 
 GROUPS: dict[str, dict[str, ParamSpec]] = {
@@ -234,7 +240,7 @@ GROUPS: dict[str, dict[str, ParamSpec]] = {
         "cp_start": ParamSpec(_date),
         "cp_end": ParamSpec(_date),
         "late_window_end": ParamSpec(_date),
-        "in_period_after_year_start": ParamSpec(_enum(InPeriodAfterYearStart)),
+        "in_period_after_year_start": ParamSpec(_enum(InPeriodAfterYearStart), choices=_values(InPeriodAfterYearStart)),
         "premium.ordinary": ParamSpec(_decimal),
         "premium.fixed_subsidy": ParamSpec(_decimal, nullable=True),
         "premium.full_subsidy": ParamSpec(_decimal, nullable=True),
@@ -243,21 +249,21 @@ GROUPS: dict[str, dict[str, ParamSpec]] = {
         "newborn_subsidy_born_from": ParamSpec(_date, nullable=True),
         "newborn_subsidy_natural_years": ParamSpec(_int, nullable=True),
         "subsidy": ParamSpec(_decimal),
-        "late_premium_mode": ParamSpec(_enum(LatePremiumMode)),
+        "late_premium_mode": ParamSpec(_enum(LatePremiumMode), choices=_values(LatePremiumMode)),
         "fixed_wait": ParamSpec(_int),
-        "fixed_wait_unit": ParamSpec(_enum(WaitUnit)),
+        "fixed_wait_unit": ParamSpec(_enum(WaitUnit), choices=_values(WaitUnit)),
         "wait_applies_in_period_with_break": ParamSpec(_bool),
-        "variable_wait_basis": ParamSpec(_enum(VariableWaitBasis)),
+        "variable_wait_basis": ParamSpec(_enum(VariableWaitBasis), choices=_values(VariableWaitBasis)),
         "variable_wait_months_per_break_year": ParamSpec(_int),
         "repair_months_per_year": ParamSpec(_int),
-        "repair_price_basis": ParamSpec(_enum(RepairPriceBasis)),
+        "repair_price_basis": ParamSpec(_enum(RepairPriceBasis), choices=_values(RepairPriceBasis)),
         "long_break_threshold_years": ParamSpec(_int),
         "long_break_min_total_wait_months": ParamSpec(_int),
         "break_year_count_from": ParamSpec(_int, nullable=True),
         "first_time_enrolee_has_break_years": ParamSpec(_bool),
         "waiting_carries_across_years": ParamSpec(_bool),
         "allow_payment_without_current_year_benefit": ParamSpec(_bool),
-        "inpatient_anchor": ParamSpec(_enum(InpatientAnchor)),
+        "inpatient_anchor": ParamSpec(_enum(InpatientAnchor), choices=_values(InpatientAnchor)),
     },
     "exemptions": {
         "newborn_from_birth_days": ParamSpec(_int, nullable=True),
@@ -273,12 +279,12 @@ GROUPS: dict[str, dict[str, ParamSpec]] = {
     "employee": {
         "no_wait_max_gap": ParamSpec(_int),
         "wait_after_long_gap_months": ParamSpec(_int),
-        "wait_granularity": ParamSpec(_enum(WaitGranularity)),
-        "backpay_long_gap": ParamSpec(_enum(BackpayLongGap)),
+        "wait_granularity": ParamSpec(_enum(WaitGranularity), choices=_values(WaitGranularity)),
+        "backpay_long_gap": ParamSpec(_enum(BackpayLongGap), choices=_values(BackpayLongGap)),
         "switch_min_continuous_months": ParamSpec(_int),
     },
     "flexible": {
-        "payment_frequency": ParamSpec(_enum(PaymentFrequencyRule)),
+        "payment_frequency": ParamSpec(_enum(PaymentFrequencyRule), choices=_values(PaymentFrequencyRule)),
         "block_if_resident_paid_same_year": ParamSpec(_bool),
         "contribution_base": ParamSpec(_decimal),
         "rate": ParamSpec(_decimal),

@@ -357,7 +357,13 @@ def evaluate_resident_payment(action: ResidentPayment, *, person: Person, histor
     if ctx.subsidized_newborn and own_premium != res.premium(category):
         reasons = (*reasons, "RES-1")
     premium = payment_premium(res, own_premium, chosen.late_premium)
-    premium += chosen.repair_years * repair_price(res, own_premium)
+    parts: tuple[tuple[str, int, Decimal, str], ...] = (("RES_PREMIUM", 1, own_premium, "RES-1"),)
+    if premium != own_premium:
+        parts += (("RES_FULL_COST_SUBSIDY", 1, res.subsidy, "RES-3"),)
+    if chosen.repair_years:
+        price = repair_price(res, own_premium)
+        parts += (("RES_REPAIR", chosen.repair_years, price, "RES-7"),)
+        premium += chosen.repair_years * price
     start_year = continuity_start_year(disqualifying, ctx.interruption.resumption, ctx.continuity.start)
     # 4.6: participation years are the history's covered years plus Y itself.
     continuous = 1 + consecutive_years(history.index.covered_years, action.year - 1, start_year)
@@ -375,6 +381,7 @@ def evaluate_resident_payment(action: ResidentPayment, *, person: Person, histor
         retro_to=chosen.retro_to,
         continuous_years=continuous,
         premium_due=premium,
+        premium_parts=parts,
         warnings=sorted_warnings(warnings),
         reasons=reasons,
         treatment=chosen.treatment,

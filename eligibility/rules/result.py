@@ -49,6 +49,17 @@ class WaitDetail(NamedTuple):
     repair_months: int
 
 
+class PremiumLine(NamedTuple):
+    """One line of ``premium_due``: the lines of a result add up to it exactly."""
+
+    code: str
+    """RES_PREMIUM, RES_FULL_COST_SUBSIDY, RES_REPAIR, FLEX_MONTHS or FLEX_BACKPAY_MONTHS."""
+    quantity: int
+    unit_amount: Decimal
+    amount: Decimal
+    rule: str
+
+
 @dataclass(frozen=True, init=False)
 class Result:
     """An evaluated action.
@@ -85,6 +96,9 @@ class Result:
     late: bool = False
     """A resident payment after ``resident.cp_end``."""
     wait: WaitDetail | None = None
+    premium_parts: tuple[tuple[str, int, Decimal, str], ...] = ()
+    """(code, quantity, unit amount, rule) of each premium line; ``premium_lines`` builds the lines
+    when asked (most evaluations never itemise, and building them costs time in the nightly job)."""
 
     def __init__(
         self,
@@ -111,6 +125,7 @@ class Result:
         benefit_end: date | None = None,
         late: bool = False,
         wait: WaitDetail | None = None,
+        premium_parts: tuple[tuple[str, int, Decimal, str], ...] = (),
     ) -> None:
         _set_attribute(
             self,
@@ -138,7 +153,16 @@ class Result:
                 "benefit_end": benefit_end,
                 "late": late,
                 "wait": wait,
+                "premium_parts": premium_parts,
             },
+        )
+
+    @property
+    def premium_lines(self) -> tuple[PremiumLine, ...]:
+        """The itemised premium: the lines add up to ``premium_due`` exactly."""
+        return tuple(
+            PremiumLine(code, quantity, unit, unit * quantity, rule)
+            for code, quantity, unit, rule in self.premium_parts
         )
 
     @property

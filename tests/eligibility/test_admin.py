@@ -13,7 +13,7 @@ D = dt.date
 
 
 @pytest.fixture
-def waiting_person(nanchang):
+def waiting_person(nanchang, policies):
     person = PersonFactory(household_region=nanchang, name="黄丽")
     LedgerEntry.objects.create(
         person=person, region=nanchang, scheme="resident", period=D(2024, 1, 1), paid_on=D(2023, 11, 1)

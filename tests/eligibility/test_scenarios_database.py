@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from eligibility.models import BenefitDecision, ClaimYear, EligibilitySnapshot
-from eligibility.profiles import profile_book
 from eligibility.rules import CiCapRequest, EmployeeSpan, MilitarySpan, ResidentYears
 from eligibility.rules.dates import first_day, last_day
+from eligibility.rules.profile import ProfileBook
 from eligibility.rules.scenarios import parse_scenario
 from eligibility.services import decision_record, eligibility_evaluate, eligibility_recompute
 from enrollment.models import MilitaryService, PersonEvent, Scheme
 from payments.models import LedgerEntry
+from payments.policy import policy_profiles_load
 from tests.factories import PersonFactory, RegionFactory, make_id_number
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
@@ -30,6 +31,7 @@ SCENARIOS = [
     for name in ("public.json", "reviewed.json")
     for scenario in json.loads((SCENARIO_DIR / name).read_text("utf-8"))
 ]
+BOOK = ProfileBook.from_file()
 REGION_OF_PROFILE = {"JX": "360100", "NC": "360100", "GZ": "520100", "S2": "130700"}
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.django_db
 def store_facts(raw: dict, scenario) -> int:
     region_code = REGION_OF_PROFILE[str(raw.get("profile", "JX"))[:2]]
     region = RegionFactory(code=region_code, name_zh=region_code, name_en=region_code)
+    policy_profiles_load()
     birth = scenario.person.birth_date or datetime.date(1980, 5, 1)
     person = PersonFactory(
         id_number=make_id_number(birth_date=birth),
@@ -103,7 +106,7 @@ def store_facts(raw: dict, scenario) -> int:
 @pytest.mark.parametrize("raw", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
 def test_scenario_gives_the_same_answer_from_database_rows(raw):
     # given
-    scenario = parse_scenario(raw, profile_book())
+    scenario = parse_scenario(raw, BOOK)
     expected = scenario.evaluate()
     person_id = store_facts(raw, scenario)
 
@@ -121,7 +124,7 @@ PAYMENTS = [s for s in SCENARIOS if s["action"]["kind"] in {"resident_payment", 
 @pytest.mark.parametrize("raw", PAYMENTS, ids=[s["id"] for s in PAYMENTS])
 def test_recorded_payment_gives_a_status_with_the_runners_dates(raw):
     # given
-    scenario = parse_scenario(raw, profile_book())
+    scenario = parse_scenario(raw, BOOK)
     person_id = store_facts(raw, scenario)
     result, profile_name = eligibility_evaluate(person_id=person_id, action=scenario.action, profile=scenario.profile)
     if not result.accepted:
@@ -157,7 +160,7 @@ CI_CAPS = [s for s in SCENARIOS if s["action"]["kind"] == "ci_cap" and not s.get
 
 @pytest.mark.parametrize("raw", CI_CAPS, ids=[s["id"] for s in CI_CAPS])
 def test_status_carries_the_critical_illness_cap(raw):
-    scenario = parse_scenario(raw, profile_book())
+    scenario = parse_scenario(raw, BOOK)
     assert isinstance(scenario.action, CiCapRequest)
     person_id = store_facts(raw, scenario)
 
