@@ -12,4 +12,5 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("payments/", include("payments.urls")),
 ]

@@ -7,10 +7,11 @@ rules and store what they say.
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from eligibility.models import BenefitDecision, EligibilitySnapshot
 from eligibility.profiles import latest_profile_for, profile_for
@@ -32,9 +33,8 @@ from eligibility.rules.explain import LANGS
 from eligibility.rules.status import RULES_VERSION, State, Status, status_on
 from eligibility.selectors import PersonFacts, person_facts
 from enrollment.models import Person, Scheme
-from payments.models import LedgerEntry, LedgerEntryKind
+from payments.models import LedgerEntry, LedgerEntryKind, Payment
 
-CENT = Decimal("0.01")
 SCHEME_OF_EMPLOYEE_KIND = {EmployeeKind.UNIT: Scheme.EMPLOYEE_UNIT, EmployeeKind.FLEXIBLE: Scheme.EMPLOYEE_FLEXIBLE}
 
 
@@ -74,29 +74,46 @@ def eligibility_evaluate(
     return result, profile.name
 
 
-def _ledger_rows(*, person: Person, action: Action, result: Result, decision: BenefitDecision) -> list[LedgerEntry]:
-    common = {"person": person, "region": person.household_region, "paid_on": result.as_of, "decision": decision}
+def _ledger_rows(
+    *, person: Person, action: Action, result: Result, decision: BenefitDecision, payment: Payment | None
+) -> list[LedgerEntry]:
+    """The ledger rows an accepted payment creates, priced from the rules' itemised premium."""
+    common = {
+        "person": person,
+        "region": person.household_region,
+        "paid_on": result.as_of,
+        "decision": decision,
+        "payment": payment,
+    }
+    lines = {line.code: line for line in result.premium_lines}
     if isinstance(action, ResidentPayment):
+        year_amount = sum(
+            (lines[code].amount for code in ("RES_PREMIUM", "RES_FULL_COST_SUBSIDY") if code in lines), Decimal(0)
+        )
         rows = [
             LedgerEntry(
                 scheme=Scheme.RESIDENT,
                 period=datetime.date(action.year, 1, 1),
                 kind=LedgerEntryKind.REGULAR,
-                amount_due=result.premium_due,
+                amount_due=year_amount if lines else None,
                 **common,
             )
         ]
+        repair = lines.get("RES_REPAIR")
         rows += [
-            LedgerEntry(scheme=Scheme.RESIDENT, period=None, kind=LedgerEntryKind.REPAIR, **common)
+            LedgerEntry(
+                scheme=Scheme.RESIDENT,
+                period=None,
+                kind=LedgerEntryKind.REPAIR,
+                amount_due=None if repair is None else repair.unit_amount,
+                **common,
+            )
             for _ in range(result.repair_years_applied or 0)
         ]
         return rows
     assert isinstance(action, EmployeePayment)
     resumption = max(month_of(action.paid_on), action.cover_from)
-    months = range(action.cover_from, action.cover_to + 1)
-    monthly = None
-    if result.premium_due is not None:
-        monthly = (result.premium_due / len(months)).quantize(CENT, rounding=ROUND_HALF_UP)
+    monthly = next((line.unit_amount for line in result.premium_lines), None)
     no_benefit = WarningCode.BACKPAY_NO_BENEFIT in result.warnings
     return [
         LedgerEntry(
@@ -107,19 +124,19 @@ def _ledger_rows(*, person: Person, action: Action, result: Result, decision: Be
             amount_due=monthly,
             **common,
         )
-        for month in months
+        for month in range(action.cover_from, action.cover_to + 1)
     ]
 
 
-def decision_record(
+def decision_create(
     *, person: Person, action: ResidentPayment | EmployeePayment, result: Result, profile_name: str
 ) -> BenefitDecision:
-    """Store an accepted payment's decision and the ledger rows it creates, in one transaction."""
+    """Store what the rules decided for an accepted payment (with its explanation in both languages)."""
     if not result.accepted:
         raise ValueError("only an accepted action is recorded")
     is_resident = isinstance(action, ResidentPayment)
     scheme = Scheme.RESIDENT if is_resident else SCHEME_OF_EMPLOYEE_KIND[action.employee_kind]
-    decision = BenefitDecision(
+    return BenefitDecision.objects.create(
         person=person,
         action_kind=result.action_kind.value,
         scheme=scheme,
@@ -147,9 +164,31 @@ def decision_record(
         explanation={language: explain(result, language) for language in LANGS},
         rules_version=RULES_VERSION,
     )
+
+
+def ledger_record(
+    *,
+    decision: BenefitDecision,
+    action: ResidentPayment | EmployeePayment,
+    result: Result,
+    payment: Payment | None = None,
+) -> list[LedgerEntry]:
+    """Write the ledger rows of an accepted payment (with their history rows)."""
+    rows = _ledger_rows(person=decision.person, action=action, result=result, decision=decision, payment=payment)
+    if payment is not None:
+        for row in rows:
+            row.amount_paid = row.amount_due
+    return bulk_create_with_history(rows, LedgerEntry)
+
+
+def decision_record(
+    *, person: Person, action: ResidentPayment | EmployeePayment, result: Result, profile_name: str
+) -> BenefitDecision:
+    """Store an accepted action's decision and the ledger rows it creates, in one transaction
+    (used where no money is recorded: imported history, tests; payments use payment_record)."""
     with transaction.atomic():
-        decision.save()
-        LedgerEntry.objects.bulk_create(_ledger_rows(person=person, action=action, result=result, decision=decision))
+        decision = decision_create(person=person, action=action, result=result, profile_name=profile_name)
+        ledger_record(decision=decision, action=action, result=result)
     return decision
 
 

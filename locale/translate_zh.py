@@ -32,7 +32,12 @@ def main() -> int:
             entry.msgstr = texts[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
-        elif not entry.msgstr:
+        else:
+            # msgmerge guesses ("fuzzy") from similar texts; a guess is never shipped.
+            entry.msgstr = ""
+            if "fuzzy" in entry.flags:
+                entry.flags.remove("fuzzy")
+            entry.previous_msgid = None
             missing.append(entry.msgid)
     catalogue.metadata["Language"] = "zh_Hans"
     catalogue.metadata["Content-Type"] = "text/plain; charset=UTF-8"

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from enrollment.admin import SearchByPersonMixin
+from payments import admin_imports  # noqa: F401 - registers the import screens
 from payments.models import LedgerEntry
 
 

@@ -1,0 +1,1 @@
+"""Admin screens of the reconciliation import (registered from payments/admin.py)."""
