@@ -129,6 +129,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 LOGIN_URL = "admin:login"
 
+# The history pages' "revert" would let anyone who may view a record overwrite it; changes go
+# through the forms and services only.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
@@ -145,6 +149,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Unacknowledged tasks of a worker that died are handed out again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 

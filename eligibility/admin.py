@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.explanations import status_sentence
-from eligibility.models import BenefitDecision, ClaimYear, EligibilitySnapshot
+from eligibility.models import BenefitDecision, ClaimYear, EligibilitySnapshot, RecomputeChunk, RecomputeRun
 from enrollment.admin import SearchByPersonMixin
 
 
@@ -55,3 +55,52 @@ class ClaimYearAdmin(SearchByPersonMixin, admin.ModelAdmin):
     list_display = ["person", "year", "reimbursed", "ci_reward_used"]
     list_select_related = ["person"]
     autocomplete_fields = ["person"]
+
+
+class RecomputeChunkInline(admin.TabularInline):
+    model = RecomputeChunk
+    fields = [
+        "first_person_id",
+        "last_person_id",
+        "status",
+        "attempts",
+        "persons_examined",
+        "persons_changed",
+        "persons_failed",
+        "failures",
+        "duration",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("duration"))
+    def duration(self, obj: RecomputeChunk) -> str:
+        return "" if obj.duration is None else f"{obj.duration.total_seconds():.1f} s"
+
+
+@admin.register(RecomputeRun)
+class RecomputeRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "as_of",
+        "mode",
+        "status",
+        "chunks_done",
+        "chunks_total",
+        "persons_examined",
+        "persons_changed",
+        "persons_failed",
+        "started_at",
+        "duration",
+    ]
+    list_filter = ["status", "mode"]
+    inlines = [RecomputeChunkInline]
+
+    @admin.display(description=_("duration"))
+    def duration(self, obj: RecomputeRun) -> str:
+        return "" if obj.duration is None else f"{obj.duration.total_seconds():.1f} s"

@@ -7,6 +7,8 @@ is kept rather than recomputed. `EligibilitySnapshot` is the person's status on 
 from the ledger and the decisions; the nightly job keeps it current.
 """
 
+import datetime
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -163,3 +165,93 @@ class RecomputeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} @ {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class RunMode(models.TextChoices):
+    INCREMENTAL = "incremental", _("incremental")
+    FULL = "full", _("full")
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("running")
+    FINISHED = "finished", _("finished")
+    ABANDONED = "abandoned", _("abandoned")
+
+
+class RecomputeRun(models.Model):
+    """One recompute of statuses (the nightly job, or a manual one). At most one runs at a time."""
+
+    as_of = models.DateField(_("as of"))
+    mode = models.CharField(_("mode"), max_length=12, choices=RunMode.choices)
+    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    triggered_by = models.CharField(_("started by"), max_length=60)
+    chunk_size = models.PositiveIntegerField(_("chunk size"))
+    chunks_total = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    persons_examined = models.PositiveIntegerField(_("persons examined"), default=0)
+    persons_changed = models.PositiveIntegerField(_("persons changed"), default=0)
+    persons_failed = models.PositiveIntegerField(_("persons failed"), default=0)
+    started_at = models.DateTimeField(_("started at"))
+    heartbeat_at = models.DateTimeField(_("last progress at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recompute run")
+        verbose_name_plural = _("recompute runs")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="running"),
+                name="recompute_one_run_at_a_time",
+                violation_error_message=_("Another recompute run is in progress."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.as_of.isoformat()} {self.get_mode_display()}"
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    DONE = "done", _("done")
+
+
+class RecomputeChunk(models.Model):
+    """A primary-key range of persons within a run; done in one transaction, so a retry is harmless."""
+
+    run = models.ForeignKey(RecomputeRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="chunks")
+    first_person_id = models.BigIntegerField(_("first person id"))
+    last_person_id = models.BigIntegerField(_("last person id"))
+    status = models.CharField(_("status"), max_length=10, choices=ChunkStatus.choices, default=ChunkStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    persons_examined = models.PositiveIntegerField(_("persons examined"), default=0)
+    persons_changed = models.PositiveIntegerField(_("persons changed"), default=0)
+    persons_failed = models.PositiveIntegerField(_("persons failed"), default=0)
+    failures = models.JSONField(_("failures"), default=list, help_text=_("Person id and error, per failed person."))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recompute chunk")
+        verbose_name_plural = _("recompute chunks")
+        ordering = ["run_id", "first_person_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "first_person_id"], name="recompute_chunk_once"),
+            models.CheckConstraint(
+                condition=Q(last_person_id__gte=F("first_person_id")), name="recompute_chunk_range_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_person_id}–{self.last_person_id}"
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at

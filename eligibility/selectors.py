@@ -23,7 +23,7 @@ from eligibility.rules import (
     Person,
     ResidentYears,
 )
-from eligibility.rules.dates import month_index, month_of
+from eligibility.rules.dates import first_day, month_index, month_of
 from eligibility.rules.facts import Interval, merge_intervals
 from eligibility.rules.status import CoverageScheme, Grant
 from enrollment.models import MilitaryService, PersonEvent, Scheme
@@ -68,10 +68,18 @@ def facts_for_persons(person_ids: Iterable[int]) -> dict[int, PersonFacts]:
     resident_years: dict[int, set[int]] = defaultdict(set)
     employee_months: dict[tuple[int, str], list[int]] = defaultdict(list)
     decision_months: dict[int, list[int]] = defaultdict(list)
+    # Periods recorded without a decision (history taken over from the previous system, or
+    # entered by a clerk) are covered with benefits over the period itself: nothing else is known.
+    undecided_years: dict[int, list[int]] = defaultdict(list)
+    undecided_months: dict[tuple[int, str], list[int]] = defaultdict(list)
     for person_id, scheme, period, counts, decision_id in ledger:
         month = month_of(period)
         if decision_id is not None:
             decision_months[decision_id].append(month)
+        elif counts and scheme == Scheme.RESIDENT:
+            undecided_years[person_id].append(period.year)
+        elif counts:
+            undecided_months[(person_id, scheme)].append(month)
         if not counts:
             continue  # back-paid after a long gap: cumulative years only (RULES.md section 2)
         if scheme == Scheme.RESIDENT:
@@ -107,6 +115,11 @@ def facts_for_persons(person_ids: Iterable[int]) -> dict[int, PersonFacts]:
         if decision.scheme == Scheme.RESIDENT and year and benefits_from and benefits_from > datetime.date(year, 1, 1):
             resident_benefits_from[(decision.person_id, year)] = benefits_from
 
+    for person_id, years in undecided_years.items():
+        grants[person_id] += [_recorded_year(year) for year in years]
+    for (person_id, scheme), months in undecided_months.items():
+        grants[person_id] += [_recorded_months(scheme, run) for run in _runs(months)]
+
     facts: dict[int, PersonFacts] = {}
     for person_id, birth_date, category, region_code in persons:
         entries: list[ResidentYears | EmployeeSpan | MilitarySpan] = []
@@ -141,6 +154,29 @@ def facts_for_persons(person_ids: Iterable[int]) -> dict[int, PersonFacts]:
             grants=tuple(grants.get(person_id, [])),
         )
     return facts
+
+
+def _recorded_year(year: int) -> Grant:
+    return Grant(
+        scheme=CoverageScheme.RESIDENT,
+        scheme_detail=Scheme.RESIDENT,
+        paid_on=datetime.date(year - 1, 12, 31),
+        months=((month_index(year, 1), month_index(year, 12)),),
+        benefits_from=datetime.date(year, 1, 1),
+        benefit_end=datetime.date(year, 12, 31),
+        reasons=("RECORDED",),
+    )
+
+
+def _recorded_months(scheme: str, run: Interval) -> Grant:
+    return Grant(
+        scheme=CoverageScheme.EMPLOYEE,
+        scheme_detail=scheme,
+        paid_on=first_day(run[0]),
+        months=(run,),
+        benefits_from=first_day(run[0]),
+        reasons=("RECORDED",),
+    )
 
 
 def _resumption_month(decision: BenefitDecision) -> int:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from eligibility.models import BenefitDecision, EligibilitySnapshot
-from eligibility.profiles import latest_profile_for, profile_for
+from eligibility.profiles import profile_for
 from eligibility.rules import (
     Action,
     CiCapRequest,
@@ -30,8 +30,9 @@ from eligibility.rules import (
 )
 from eligibility.rules.dates import first_day, month_of, year_of_month
 from eligibility.rules.explain import LANGS
-from eligibility.rules.status import RULES_VERSION, State, Status, status_on
+from eligibility.rules.status import RULES_VERSION, State, Status
 from eligibility.selectors import PersonFacts, person_facts
+from eligibility.snapshots import PolicyIndex, SnapshotValues, snapshot_values, stored_values
 from enrollment.models import Person, Scheme
 from payments.models import LedgerEntry, LedgerEntryKind, Payment
 
@@ -128,15 +129,18 @@ def _ledger_rows(
     ]
 
 
-def decision_create(
+def decision_build(
     *, person: Person, action: ResidentPayment | EmployeePayment, result: Result, profile_name: str
 ) -> BenefitDecision:
-    """Store what the rules decided for an accepted payment (with its explanation in both languages)."""
+    """The unsaved decision of an accepted payment (with its explanation in both languages).
+
+    `decision_create` saves it; the reconciliation import saves many with one bulk insert.
+    """
     if not result.accepted:
         raise ValueError("only an accepted action is recorded")
     is_resident = isinstance(action, ResidentPayment)
     scheme = Scheme.RESIDENT if is_resident else SCHEME_OF_EMPLOYEE_KIND[action.employee_kind]
-    return BenefitDecision.objects.create(
+    return BenefitDecision(
         person=person,
         action_kind=result.action_kind.value,
         scheme=scheme,
@@ -166,6 +170,30 @@ def decision_create(
     )
 
 
+def decision_create(
+    *, person: Person, action: ResidentPayment | EmployeePayment, result: Result, profile_name: str
+) -> BenefitDecision:
+    """Store what the rules decided for an accepted payment (with its explanation in both languages)."""
+    decision = decision_build(person=person, action=action, result=result, profile_name=profile_name)
+    decision.save(force_insert=True)
+    return decision
+
+
+def ledger_rows_build(
+    *,
+    decision: BenefitDecision,
+    action: ResidentPayment | EmployeePayment,
+    result: Result,
+    payment: Payment | None = None,
+) -> list[LedgerEntry]:
+    """The unsaved ledger rows of an accepted payment; with a payment they are marked paid."""
+    rows = _ledger_rows(person=decision.person, action=action, result=result, decision=decision, payment=payment)
+    if payment is not None:
+        for row in rows:
+            row.amount_paid = row.amount_due
+    return rows
+
+
 def ledger_record(
     *,
     decision: BenefitDecision,
@@ -174,10 +202,7 @@ def ledger_record(
     payment: Payment | None = None,
 ) -> list[LedgerEntry]:
     """Write the ledger rows of an accepted payment (with their history rows)."""
-    rows = _ledger_rows(person=decision.person, action=action, result=result, decision=decision, payment=payment)
-    if payment is not None:
-        for row in rows:
-            row.amount_paid = row.amount_due
+    rows = ledger_rows_build(decision=decision, action=action, result=result, payment=payment)
     return bulk_create_with_history(rows, LedgerEntry)
 
 
@@ -192,77 +217,11 @@ def decision_record(
     return decision
 
 
-@dataclass(frozen=True)
-class SnapshotValues:
-    """The stored status, as plain values (compared to decide whether anything changed)."""
-
-    state: str
-    scheme: str
-    benefits_from: datetime.date | None
-    benefit_end: datetime.date | None
-    waiting_start: datetime.date | None
-    waiting_end: datetime.date | None
-    retro_from: datetime.date | None
-    retro_to: datetime.date | None
-    gap_months: int | None
-    break_years: int | None
-    continuous_years: int | None
-    ci_cap: Decimal | None
-    reasons: list[str]
-    warnings: list[str]
-    next_change_on: datetime.date | None
-    rules_version: str
-
-
-def _ci_cap(facts: PersonFacts, year: int) -> Decimal | None:
-    """The critical-illness cap of the year, for a person with a resident premium for it (11.4)."""
-    if year not in facts.history.index.resident_years:
-        return None
-    found = latest_profile_for(region_code=facts.region_code, up_to_year=year, group="resident")
-    if found is None or found[1].ci is None:
-        return None
-    result = evaluate(
-        CiCapRequest(year=year), person=facts.person, history=facts.history, claims=facts.claims, profile=found[1]
-    )
-    return result.ci_cap
-
-
-def status_values(*, facts: PersonFacts, as_of: datetime.date) -> tuple[Status, SnapshotValues]:
-    grace = _grace_months(facts, as_of)
-    status = status_on(as_of, grants=facts.grants, covered=facts.history.index.covered, grace_months=grace)
-    grant = status.grant
-    values = SnapshotValues(
-        state=status.state.value,
-        scheme=status.scheme or "",
-        benefits_from=None if grant is None else grant.benefits_from,
-        benefit_end=None if grant is None else grant.last_benefit_day,
-        waiting_start=None if grant is None else grant.waiting_start,
-        waiting_end=None if grant is None else grant.waiting_end,
-        retro_from=None if grant is None else grant.retro_from,
-        retro_to=None if grant is None else grant.retro_to,
-        gap_months=status.gap_months,
-        break_years=None if grant is None else grant.break_years,
-        continuous_years=None if grant is None else grant.continuous_years,
-        ci_cap=_ci_cap(facts, as_of.year),
-        reasons=list(status.reasons),
-        warnings=[] if grant is None else list(grant.warnings),
-        next_change_on=status.next_change_on,
-        rules_version=RULES_VERSION,
-    )
-    return status, values
-
-
-def _grace_months(facts: PersonFacts, as_of: datetime.date) -> int:
-    found = latest_profile_for(region_code=facts.region_code, up_to_year=as_of.year, group="employee")
-    if found is None or found[1].employee is None:
-        found = latest_profile_for(region_code=facts.region_code, up_to_year=as_of.year, group="resident")
-    if found is None or found[1].employee is None:
-        return GRACE_WITHOUT_PROFILE
-    return found[1].employee.no_wait_max_gap
-
-
-# Regions without any configured profile still get a status; RULES.md's national grace is 3 months.
-GRACE_WITHOUT_PROFILE = 3
+def status_values(
+    *, facts: PersonFacts, as_of: datetime.date, policies: PolicyIndex | None = None
+) -> tuple[Status, SnapshotValues]:
+    """The person's status on `as_of` as stored values (the nightly chunks use the same function)."""
+    return snapshot_values(facts=facts, as_of=as_of, policies=policies or PolicyIndex.load())
 
 
 def eligibility_recompute(
@@ -275,7 +234,7 @@ def eligibility_recompute(
     facts = facts or person_facts(person_id=person_id)
     _, values = status_values(facts=facts, as_of=as_of)
     existing = EligibilitySnapshot.objects.filter(person_id=person_id).first()
-    if existing is not None and _values_of(existing) == values:
+    if existing is not None and stored_values(existing) == values:
         return existing, False
     snapshot = existing or EligibilitySnapshot(person_id=person_id)
     for name, value in values.__dict__.items():
@@ -284,10 +243,6 @@ def eligibility_recompute(
     snapshot.computed_at = timezone.now()
     snapshot.save()
     return snapshot, True
-
-
-def _values_of(snapshot: EligibilitySnapshot) -> SnapshotValues:
-    return SnapshotValues(**{name: getattr(snapshot, name) for name in SnapshotValues.__dataclass_fields__})
 
 
 @dataclass(frozen=True)

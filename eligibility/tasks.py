@@ -8,6 +8,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from eligibility.models import RecomputeRequest
+from eligibility.nightly import DEFAULT_CHUNK_SIZE, RunRefused, pending_chunk_ids, recompute_chunk, recompute_start
 from eligibility.services import eligibility_recompute
 
 logger = logging.getLogger(__name__)
@@ -35,3 +36,38 @@ def recompute_soon(person_id: int) -> None:
         eligibility_recompute_person.apply_async(args=[person_id], retry=False)
     except Exception:  # noqa: BLE001 - the broker's client raises many kinds; the mark is the fallback
         logger.warning("broker unavailable: person %s stays marked for the nightly recompute", person_id)
+
+
+# A chunk of a few thousand persons takes seconds; these limits only stop a stuck worker.
+CHUNK_SOFT_TIME_LIMIT = 300
+CHUNK_TIME_LIMIT = 360
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=CHUNK_SOFT_TIME_LIMIT,
+    time_limit=CHUNK_TIME_LIMIT,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_chunk_task(chunk_id: int) -> dict[str, int]:
+    chunk = recompute_chunk(chunk_id)
+    return {"examined": chunk.persons_examined, "changed": chunk.persons_changed, "failed": chunk.persons_failed}
+
+
+@shared_task(acks_late=True)
+def nightly_recompute(as_of: str | None = None, full: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE) -> int:
+    """Start (or take over) a run and fan its chunks out to the workers; returns the run id."""
+    day = datetime.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    try:
+        run = recompute_start(as_of=day, full=full, chunk_size=chunk_size, triggered_by="celery")
+    except RunRefused as refusal:
+        logger.warning("nightly recompute not started: %s", refusal)
+        return 0
+    chunk_ids = pending_chunk_ids(run)
+    for chunk_id in chunk_ids:
+        recompute_chunk_task.delay(chunk_id)
+    logger.info("recompute run %s: %s chunks sent", run.pk, len(chunk_ids))
+    return run.pk

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,6 +15,18 @@ from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, Perso
 from enrollment.models import Enrollment, FamilyRelation, MilitaryService, Person, PersonEvent, Region, StaffRegion
 from enrollment.selectors import person_search
 from enrollment.services import person_save
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """History pages to read, never to write: django-simple-history saves a "revert" posted to a
+    history page by anyone who may view it, so posting there is refused."""
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method != "GET":
+            return HttpResponseForbidden(_("Earlier versions can be viewed, not restored."))
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class EnrollmentInlineFormSet(BaseInlineFormSet):
@@ -72,13 +84,13 @@ class FamilyRelationInline(admin.TabularInline):
 
 
 @admin.register(Region)
-class RegionAdmin(SimpleHistoryAdmin):
+class RegionAdmin(HistoryAdmin):
     list_display = ["code", "name_zh", "name_en", "province"]
     search_fields = ["code", "name_zh", "name_en"]
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(HistoryAdmin):
     form = PersonAdminForm
     list_display = ["id_number", "name", "gender", "birth_date", "household_region", "category"]
     list_filter = ["household_region", "category", "gender"]
@@ -96,6 +108,26 @@ class PersonAdmin(SimpleHistoryAdmin):
         self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
     ) -> tuple[QuerySet[Person], bool]:
         return person_search(query=search_term, queryset=queryset), False
+
+    actions = ["recompute_eligibility"]
+
+    @admin.action(
+        description=gettext_lazy("Recompute the eligibility status of the selected persons"), permissions=["view"]
+    )
+    def recompute_eligibility(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        from django.db import transaction
+
+        from eligibility.nightly import recompute_persons
+
+        with transaction.atomic():
+            result = recompute_persons(
+                person_ids=list(queryset.values_list("pk", flat=True)), as_of=timezone.localdate()
+            )
+        messages.info(
+            request,
+            _("%(examined)s persons recomputed, %(changed)s changed, %(failed)s failed.")
+            % {"examined": result.examined, "changed": result.changed, "failed": len(result.failures)},
+        )
 
     @admin.display(description=gettext_lazy("eligibility status"))
     def eligibility_status(self, obj: Person) -> str:
@@ -133,7 +165,7 @@ class SearchByPersonMixin:
 
 
 @admin.register(PersonEvent)
-class PersonEventAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
+class PersonEventAdmin(SearchByPersonMixin, HistoryAdmin):
     form = PersonEventAdminForm
     list_display = ["person", "kind", "date", "recorded_by", "created_at"]
     list_filter = ["kind"]
@@ -148,7 +180,7 @@ class PersonEventAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
+class EnrollmentAdmin(SearchByPersonMixin, HistoryAdmin):
     form = EnrollmentAdminForm
     list_display = ["person", "scheme", "region", "start_date", "end_date", "status"]
     list_filter = ["scheme", "status", "region"]
@@ -158,7 +190,7 @@ class EnrollmentAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
 
 
 @admin.register(FamilyRelation)
-class FamilyRelationAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
+class FamilyRelationAdmin(SearchByPersonMixin, HistoryAdmin):
     form = FamilyRelationAdminForm
     list_display = ["person", "kind", "relative"]
     autocomplete_fields = ["person", "relative"]
@@ -166,7 +198,7 @@ class FamilyRelationAdmin(SearchByPersonMixin, SimpleHistoryAdmin):
 
 
 @admin.register(StaffRegion)
-class StaffRegionAdmin(SimpleHistoryAdmin):
+class StaffRegionAdmin(HistoryAdmin):
     list_display = ["user", "region"]
     list_select_related = ["user", "region"]
     autocomplete_fields = ["user"]

@@ -87,7 +87,7 @@ def parse_id_number(raw: str, *, today: datetime.date) -> ResidentId:
     try:
         place = ric.get_birth_place(number)
         birth_place: str | None = f"{place.get('province', '')}{place.get('county', '')}"
-    except InvalidComponent:
+    except (InvalidComponent, KeyError):  # the table has codes without a county entry (361099, 361010)
         birth_place = None
         warnings.append(
             str(

@@ -1,1 +1,214 @@
-"""Admin screens of the reconciliation import (registered from payments/admin.py)."""
+"""Admin screens of the reconciliation import (registered from payments/admin.py).
+
+Upload a file → the dry-run preview (counts, every row's outcome) → confirm → the import of the
+very content that was previewed; every batch is listed with its counts and its report downloads
+as CSV. The screens collect the file and show what `payments.imports` answers.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from payments.imports import (
+    ImportFileError,
+    ImportRefused,
+    import_report_csv,
+    payments_import,
+    payments_import_confirm,
+)
+from payments.models import ImportBatch, ImportOutcome
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ALLOWED_SUFFIXES = {".csv", ".xlsx"}
+ROWS_PER_PAGE = 200
+IMPORT_PERMISSION = "payments.import_payments"
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Payment file"),
+        help_text=gettext_lazy("CSV (UTF-8 or GB18030) or XLSX, at most 20 MB."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in ALLOWED_SUFFIXES:
+            raise ValidationError(_("Only CSV and XLSX files can be imported."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(limit)s MB; split it or import it with the command.")
+                % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Batches are written by the import service only; clerks upload, preview, confirm and read."""
+
+    list_display = [
+        "started_at",
+        "file_name",
+        "dry_run",
+        "rows",
+        "accepted",
+        "duplicate",
+        "rejected",
+        "uploaded_by",
+        "links",
+    ]
+    list_filter = ["dry_run"]
+    list_select_related = ["uploaded_by"]
+    search_fields = ["file_name", "sha256"]
+    date_hierarchy = "started_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportBatch]:
+        return super().get_queryset(request).defer("content")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) or self.has_import_permission(request)
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(IMPORT_PERMISSION))
+
+    def get_urls(self) -> list[URLPattern]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("upload/", wrap(self.upload_view), name="payments_importbatch_upload"),
+            path("<int:object_id>/preview/", wrap(self.preview_view), name="payments_importbatch_preview"),
+            path(
+                "<int:object_id>/confirm/", wrap(require_POST(self.confirm_view)), name="payments_importbatch_confirm"
+            ),
+            path("<int:object_id>/report.csv", wrap(self.report_view), name="payments_importbatch_report"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {"can_import": self.has_import_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A batch has no form: its page is the outcome table.
+        return HttpResponseRedirect(reverse("admin:payments_importbatch_preview", args=[object_id]))
+
+    @admin.display(description=gettext_lazy("report"))
+    def links(self, obj: ImportBatch) -> str:
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse("admin:payments_importbatch_preview", args=[obj.pk]),
+            _("rows"),
+            reverse("admin:payments_importbatch_report", args=[obj.pk]),
+            _("CSV"),
+        )
+
+    def _batch(self, request: HttpRequest, object_id: int) -> ImportBatch:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        batch = ImportBatch.objects.defer("content").select_related("uploaded_by").filter(pk=object_id).first()
+        if batch is None:
+            raise Http404
+        return batch
+
+    def _context(self, request: HttpRequest, title: str) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "has_view_permission": self.has_view_permission(request),
+        }
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        """The upload always runs a dry run first; the clerk confirms from the preview."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                batch = payments_import(
+                    content=upload.read(), file_name=upload.name, uploaded_by=request.user, dry_run=True
+                )
+            except ImportFileError as error:
+                form.add_error("file", str(error))
+            else:
+                return HttpResponseRedirect(reverse("admin:payments_importbatch_preview", args=[batch.pk]))
+        context = {**self._context(request, _("Import a payment file")), "form": form}
+        return TemplateResponse(request, "admin/payments/importbatch/upload.html", context)
+
+    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        batch = self._batch(request, object_id)
+        outcome = request.GET.get("outcome", "")
+        lines = batch.lines.select_related("payment").order_by("row_number")
+        if outcome in ImportOutcome.values:
+            lines = lines.filter(outcome=outcome)
+        page = Paginator(lines, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        confirmed = ImportBatch.objects.defer("content").filter(confirms=batch).first()
+        earlier = (
+            ImportBatch.objects.defer("content")
+            .filter(sha256=batch.sha256, dry_run=False, started_at__lt=batch.started_at)
+            .order_by("-started_at")
+            .first()
+        )
+        title = _("Preview of %(file)s") if batch.dry_run else _("Import of %(file)s")
+        context = {
+            **self._context(request, title % {"file": batch.file_name}),
+            "batch": batch,
+            "page": page,
+            "outcome": outcome,
+            "outcomes": ImportOutcome.choices,
+            "confirmed": confirmed,
+            "earlier": earlier,
+            "can_confirm": batch.dry_run
+            and confirmed is None
+            and batch.finished_at is not None
+            and self.has_import_permission(request),
+        }
+        return TemplateResponse(request, "admin/payments/importbatch/preview.html", context)
+
+    def confirm_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        preview = ImportBatch.objects.filter(pk=object_id).first()
+        if preview is None:
+            raise Http404
+        try:
+            batch = payments_import_confirm(preview=preview, by=request.user)
+        except (ImportRefused, ImportFileError) as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(reverse("admin:payments_importbatch_preview", args=[preview.pk]))
+        messages.success(
+            request,
+            _("Imported: %(accepted)s accepted, %(duplicate)s duplicates, %(rejected)s rejected.")
+            % {"accepted": batch.accepted, "duplicate": batch.duplicate, "rejected": batch.rejected},
+        )
+        return HttpResponseRedirect(reverse("admin:payments_importbatch_preview", args=[batch.pk]))
+
+    def report_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        batch = self._batch(request, object_id)
+        response = StreamingHttpResponse(import_report_csv(batch=batch), content_type="text/csv; charset=utf-8")
+        kind = "preview" if batch.dry_run else "import"
+        response["Content-Disposition"] = f'attachment; filename="payment-{kind}-{batch.pk}-report.csv"'
+        return response

@@ -8,7 +8,8 @@ channels and reconciliation build on it.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -245,3 +246,102 @@ class LedgerEntry(models.Model):
             else (f"{self.period:%Y}" if self.scheme == Scheme.RESIDENT else f"{self.period:%Y-%m}")
         )
         return f"{self.get_scheme_display()} {period} ({self.get_kind_display()})"
+
+
+class ImportBatch(models.Model):
+    """One reconciliation file (tax bureau or bank) as imported, or previewed in a dry run.
+
+    The file itself is kept: a clerk confirms exactly the content that was previewed, and an
+    auditor can see what the agency received. The counts add up to `rows` (checked by the database).
+    """
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the content"), max_length=64, db_index=True)
+    content = models.BinaryField(_("file content"), editable=False)
+    file_format = models.CharField(_("format"), max_length=10, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dry_run = models.BooleanField(_("dry run (preview)"), default=False)
+    confirms = models.OneToOneField(
+        "self",
+        verbose_name=_("confirms the preview"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmed_by",
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    duplicate = models.PositiveIntegerField(_("duplicates"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+
+    class Meta:
+        verbose_name = _("payment import")
+        verbose_name_plural = _("payment imports")
+        ordering = ["-started_at", "-id"]
+        permissions = [("import_payments", _("Can import payment files"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rows=F("accepted") + F("duplicate") + F("rejected")), name="import_batch_counts_add_up"
+            ),
+            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="import_batch_sha256_shape"),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True) | Q(finished_at__gte=F("started_at")),
+                name="import_batch_finished_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirms__isnull=True) | Q(dry_run=False), name="import_batch_preview_not_confirmation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({timezone.localtime(self.started_at):%Y-%m-%d %H:%M})"
+
+
+class ImportOutcome(models.TextChoices):
+    ACCEPTED = "accepted", _("accepted")
+    DUPLICATE = "duplicate", _("duplicate")
+    REJECTED = "rejected", _("rejected")
+
+
+class ImportRow(models.Model):
+    """What became of one row of an imported file. Duplicates point at the payment already
+    recorded; accepted rows at the payment created (none in a dry run)."""
+
+    batch = models.ForeignKey(ImportBatch, verbose_name=_("import"), on_delete=models.CASCADE, related_name="lines")
+    row_number = models.PositiveIntegerField(_("row"))
+    id_number = models.CharField(_("ID number as given"), max_length=40, blank=True)
+    name = models.CharField(_("name as given"), max_length=60, blank=True)
+    reference = models.CharField(_("transaction reference"), max_length=64, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=ImportOutcome.choices)
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    payment = models.ForeignKey(
+        Payment, verbose_name=_("payment"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("imported row")
+        verbose_name_plural = _("imported rows")
+        ordering = ["batch_id", "row_number"]
+        indexes = [models.Index(fields=["batch", "outcome"], name="import_row_batch_outcome")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_number"], name="import_row_once"),
+            models.CheckConstraint(condition=Q(outcome__in=ImportOutcome.values), name="import_row_outcome_valid"),
+            models.CheckConstraint(
+                condition=~Q(outcome=ImportOutcome.REJECTED) | (Q(payment__isnull=True) & ~Q(reason_code="")),
+                name="import_row_rejected_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.row_number} {self.get_outcome_display()}"

@@ -7,6 +7,7 @@ the person even if the broker is down.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,15 +17,16 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from eligibility.models import RecomputeRequest
+from eligibility.models import BenefitDecision, RecomputeRequest
 from eligibility.rules import EmployeeKind, EmployeePayment, Frequency, Profile, ResidentPayment, Result, explain
 from eligibility.rules.dates import month_of
 from eligibility.rules.employee import flexible_monthly_premium
 from eligibility.rules.profile import build_profile
+from eligibility.selectors import PersonFacts
 from eligibility.services import decision_create, eligibility_evaluate, ledger_record
 from eligibility.tasks import recompute_soon
 from enrollment.models import Person, Scheme
-from payments.models import Channel, LedgerEntry, Payment, PaymentKind, PaymentStatus, PolicyScope
+from payments.models import Channel, LedgerEntry, Payment, PaymentKind, PaymentStatus, PolicyProfile, PolicyScope
 from payments.policy import NoPolicy, policy_row_for, profile_of
 
 LINE_LABELS = {
@@ -154,7 +156,13 @@ class Quote:
     result: Result
     lines: tuple[QuoteLine, ...]
     monthly: MonthlyDetail | None
-    explanation: str
+    language: str = "zh"
+
+    @functools.cached_property
+    def explanation(self) -> str:
+        """What the rules' answer means, in the language of the quote (computed when first read:
+        the import reads it only for refused rows)."""
+        return explain(self.result, self.language)
 
     @property
     def accepted(self) -> bool:
@@ -193,10 +201,29 @@ def premium_quote(*, person: Person, request: PaymentRequest, on: datetime.date)
         )
     except NoPolicy as error:
         raise PaymentRefused("NO_POLICY", str(error)) from None
-    profile = profile_of(row)
+    return premium_quote_under(person=person, request=request, on=on, policy_row=row)
+
+
+def premium_quote_under(
+    *,
+    person: Person,
+    request: PaymentRequest,
+    on: datetime.date,
+    policy_row: PolicyProfile,
+    facts: PersonFacts | None = None,
+) -> Quote:
+    """`premium_quote` under a policy row already looked up, on facts already loaded (or loaded here).
+
+    The reconciliation import loads the rows and facts of a whole chunk at once and calls this.
+    """
+    profile = profile_of(policy_row)
     if request.rate is not None:
-        profile = _profile_with_rate(row.name, profile, row.params, request.rate, row.flexible_rate_tiers)
-    result, profile_name = eligibility_evaluate(person_id=person.pk, action=request.action(on), profile=profile)
+        profile = _profile_with_rate(
+            policy_row.name, profile, policy_row.params, request.rate, policy_row.flexible_rate_tiers
+        )
+    result, profile_name = eligibility_evaluate(
+        person_id=person.pk, action=request.action(on), profile=profile, facts=facts
+    )
     lines = tuple(
         QuoteLine(line.code, str(LINE_LABELS[line.code]), line.quantity, line.unit_amount, line.amount, line.rule)
         for line in result.premium_lines
@@ -209,7 +236,7 @@ def premium_quote(*, person: Person, request: PaymentRequest, on: datetime.date)
             flex.contribution_base, flex.rate, total - flex.large_amount_monthly, flex.large_amount_monthly, total
         )
     language = "en" if (get_language() or "").startswith("en") else "zh"
-    return Quote(request, on, profile_name, result, lines, monthly, explain(result, language))
+    return Quote(request, on, profile_name, result, lines, monthly, language)
 
 
 @dataclass(frozen=True)
@@ -223,17 +250,67 @@ def _mark_for_recompute(person_id: int) -> None:
     transaction.on_commit(lambda: recompute_soon(person_id))
 
 
+def recorded_match(*, payment: Payment, person_id: int, amount: Decimal) -> RecordOutcome:
+    """The outcome of recording a reference that is already recorded as `payment`: the same
+    payment again (not created), or REFERENCE_CONFLICT when it was recorded for another person
+    or amount."""
+    if payment.person_id != person_id or payment.amount != amount:
+        raise PaymentRefused(
+            "REFERENCE_CONFLICT",
+            _("Reference %(reference)s of %(channel)s is already recorded for another payment.")
+            % {"reference": payment.reference, "channel": Channel(payment.channel).label},
+        )
+    return RecordOutcome(payment, created=False)
+
+
 def _existing(channel: str, reference: str, person: Person, amount: Decimal) -> RecordOutcome | None:
     payment = Payment.objects.filter(channel=channel, reference=reference).first()
     if payment is None:
         return None
-    if payment.person_id != person.pk or payment.amount != amount:
+    return recorded_match(payment=payment, person_id=person.pk, amount=amount)
+
+
+def quote_check(*, quote: Quote, amount: Decimal) -> None:
+    """Raise PaymentRefused unless the rules accept the payment and `amount` is the premium due."""
+    if not quote.accepted:
+        raise PaymentRefused(quote.rejection_code or "REFUSED", quote.explanation)
+    if quote.amount != amount:
         raise PaymentRefused(
-            "REFERENCE_CONFLICT",
-            _("Reference %(reference)s of %(channel)s is already recorded for another payment.")
-            % {"reference": reference, "channel": Channel(channel).label},
+            "AMOUNT_MISMATCH",
+            _("The amount %(amount)s differs from the premium due, %(due)s.") % {"amount": amount, "due": quote.amount},
         )
-    return RecordOutcome(payment, created=False)
+
+
+def payment_build(
+    *,
+    person: Person,
+    request: PaymentRequest,
+    quote: Quote,
+    decision: BenefitDecision,
+    channel: str,
+    reference: str,
+    amount: Decimal,
+    paid_at: datetime.datetime,
+    recorded_by: AbstractBaseUser | None = None,
+) -> Payment:
+    """The unsaved payment of an accepted quote (saved by `payment_record`, or in bulk by the import)."""
+    return Payment(
+        person=person,
+        channel=channel,
+        reference=reference,
+        kind=request.kind,
+        scheme=decision.scheme,
+        coverage_year=request.year if request.kind == PaymentKind.RESIDENT_YEAR else None,
+        cover_from=request.cover_from,
+        cover_to=request.cover_to,
+        repair_years=quote.result.repair_years_applied or 0,
+        rate=request.rate,
+        amount=amount,
+        paid_at=paid_at,
+        paid_on=quote.paid_on,
+        decision=decision,
+        recorded_by=recorded_by,
+    )
 
 
 def payment_record(
@@ -271,35 +348,23 @@ def payment_record(
             if found is not None:
                 return found
             quote = premium_quote(person=person, request=request, on=paid_on)
-            if not quote.accepted:
-                raise PaymentRefused(quote.rejection_code or "REFUSED", quote.explanation)
-            if quote.amount != amount:
-                raise PaymentRefused(
-                    "AMOUNT_MISMATCH",
-                    _("The amount %(amount)s differs from the premium due, %(due)s.")
-                    % {"amount": amount, "due": quote.amount},
-                )
+            quote_check(quote=quote, amount=amount)
             action = request.action(paid_on)
             decision = decision_create(
                 person=person, action=action, result=quote.result, profile_name=quote.profile_name
             )
-            payment = Payment.objects.create(
+            payment = payment_build(
                 person=person,
+                request=request,
+                quote=quote,
+                decision=decision,
                 channel=channel,
                 reference=reference,
-                kind=request.kind,
-                scheme=decision.scheme,
-                coverage_year=request.year if request.kind == PaymentKind.RESIDENT_YEAR else None,
-                cover_from=request.cover_from,
-                cover_to=request.cover_to,
-                repair_years=quote.result.repair_years_applied or 0,
-                rate=request.rate,
                 amount=amount,
                 paid_at=paid_at,
-                paid_on=paid_on,
-                decision=decision,
                 recorded_by=recorded_by,
             )
+            payment.save(force_insert=True)
             ledger_record(decision=decision, action=action, result=quote.result, payment=payment)
             _mark_for_recompute(person.pk)
             return RecordOutcome(payment, created=True)

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401 - routes are added as the payments screens arrive
+from django.urls import path
+
+from payments import views
 
 app_name = "payments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/receipt/", views.receipt, name="receipt"),
+]

@@ -56,3 +56,42 @@ def test_decisions_and_statuses_are_listed_but_cannot_be_edited(superuser_client
     change = superuser_client.post(reverse("admin:eligibility_benefitdecision_change", args=[decision.pk]), {})
     assert change.status_code == 403
     assert superuser_client.get(reverse("admin:payments_ledgerentry_add")).status_code == 403
+
+
+def test_clerk_recomputes_selected_persons_from_the_person_list(client, clerk, nanchang, policies):
+    from eligibility.models import EligibilitySnapshot
+
+    first, second = PersonFactory(household_region=nanchang), PersonFactory(household_region=nanchang)
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("admin:enrollment_person_changelist"),
+        {"action": "recompute_eligibility", "_selected_action": [first.pk, second.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert EligibilitySnapshot.objects.filter(person__in=[first, second]).count() == 2
+    assert "2" in [m.message for m in response.context["messages"]][0]
+
+
+def test_recompute_runs_are_listed_with_their_chunks(superuser_client, nanchang, policies):
+    from eligibility.nightly import recompute_run_in_process, recompute_start
+
+    PersonFactory(household_region=nanchang)
+    run = recompute_run_in_process(recompute_start(as_of=D(2026, 3, 1), full=True, chunk_size=10, triggered_by="t"))
+
+    listing = superuser_client.get(reverse("admin:eligibility_recomputerun_changelist"))
+    detail = superuser_client.get(reverse("admin:eligibility_recomputerun_change", args=[run.pk]))
+
+    assert listing.status_code == 200 and detail.status_code == 200
+    assert str(run.chunks.get().first_person_id) in detail.content.decode()
+
+
+def test_the_nightly_schedule_is_two_oclock_shanghai_time():
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["nightly-eligibility-recompute"]
+    assert entry["task"] == "eligibility.tasks.nightly_recompute"
+    assert entry["schedule"].hour == {2} and entry["schedule"].minute == {0}
+    assert app.conf.timezone == "Asia/Shanghai"

@@ -14,10 +14,10 @@ import pytest
 
 from eligibility.models import BenefitDecision, ClaimYear, EligibilitySnapshot
 from eligibility.rules import CiCapRequest, EmployeeSpan, MilitarySpan, ResidentYears
-from eligibility.rules.dates import first_day, last_day
+from eligibility.rules.dates import first_day, last_day, month_of
 from eligibility.rules.profile import ProfileBook
 from eligibility.rules.scenarios import parse_scenario
-from eligibility.services import decision_record, eligibility_evaluate, eligibility_recompute
+from eligibility.services import decision_record, eligibility_covered_on, eligibility_evaluate, eligibility_recompute
 from enrollment.models import MilitaryService, PersonEvent, Scheme
 from payments.models import LedgerEntry
 from payments.policy import policy_profiles_load
@@ -133,24 +133,30 @@ def test_recorded_payment_gives_a_status_with_the_runners_dates(raw):
     person = PersonFactory._meta.model.objects.get(pk=person_id)
 
     # when
-    decision_record(person=person, action=scenario.action, result=result, profile_name=profile_name)
-    snapshot, written = eligibility_recompute(person_id=person_id, as_of=scenario.action.paid_on)
+    decision = decision_record(person=person, action=scenario.action, result=result, profile_name=profile_name)
+    paid_on = scenario.action.paid_on
+    snapshot, written = eligibility_recompute(person_id=person_id, as_of=paid_on)
 
-    # then
-    assert written
+    # then: the stored decision carries the runner's answer ...
     output = result.to_output_dict()
     for key in ("benefits_from", "waiting_start", "waiting_end", "retro_from", "retro_to"):
-        value = getattr(snapshot, key)
+        value = getattr(decision, key)
         assert (None if value is None else value.isoformat()) == output[key], key
-    assert snapshot.break_years == output["break_years"]
-    assert snapshot.continuous_years == output["continuous_years"]
-    paid_on = scenario.action.paid_on
-    if result.benefits_from is not None and result.benefits_from <= paid_on:
-        assert snapshot.state == "covered"
-    elif result.waiting_start is not None and result.waiting_start <= paid_on <= result.waiting_end:
-        assert snapshot.state == "waiting"
+    assert (decision.break_years, decision.continuous_years) == (output["break_years"], output["continuous_years"])
+    # ... the status follows it: covered from the benefit start, and in a waiting period the fund
+    # pays only under an earlier cover (resident benefits run on during an employee wait, SW-3) ...
+    # (employee benefits last while contributions do: to the end of the last month paid)
+    last_day_paid = result.benefit_end or (decision.cover_to and last_day(month_of(decision.cover_to)))
+    if result.benefits_from is not None and last_day_paid and result.benefits_from <= last_day_paid:
+        on_start = eligibility_covered_on(person_id=person_id, service_date=result.benefits_from)
+        assert on_start.covered
+    if result.waiting_end is not None:
+        waiting = eligibility_covered_on(person_id=person_id, service_date=result.waiting_end)
+        new_grant_pays = waiting.covered and waiting.status.grant.paid_on == paid_on
+        assert waiting.state == "waiting" or (waiting.covered and not new_grant_pays)
+    # ... and the stored status is written once, with a next change after the day.
+    assert written
     assert snapshot.next_change_on is not None and snapshot.next_change_on > paid_on
-    # A second recompute on the same day finds nothing to write.
     assert eligibility_recompute(person_id=person_id, as_of=paid_on)[1] is False
     assert EligibilitySnapshot.objects.filter(person_id=person_id).count() == 1
 

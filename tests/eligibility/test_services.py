@@ -157,3 +157,21 @@ def test_a_recorded_decision_keeps_its_explanation_in_both_languages(late_payer)
     decision = late_payer.benefit_decisions.get()
     assert "2025年6月1日" in decision.explanation_in("zh-hans")
     assert "1 June 2025" in decision.explanation_in("en")
+
+
+def test_periods_recorded_without_a_decision_are_covered_over_the_period(nanchang, policies):
+    # History taken over from the previous system has ledger rows but no decision of ours.
+    person = PersonFactory(household_region=nanchang)
+    LedgerEntry.objects.create(
+        person=person, region=nanchang, scheme="resident", period=D(2025, 1, 1), paid_on=D(2024, 12, 1)
+    )
+    for month in (3, 4):
+        LedgerEntry.objects.create(
+            person=person, region=nanchang, scheme="employee_unit", period=D(2026, month, 1), paid_on=D(2026, month, 5)
+        )
+
+    assert eligibility_covered_on(person_id=person.pk, service_date=D(2025, 6, 1)).covered
+    january = eligibility_covered_on(person_id=person.pk, service_date=D(2026, 1, 15))
+    assert not january.covered and january.state == "interrupted"
+    april = eligibility_covered_on(person_id=person.pk, service_date=D(2026, 4, 30))
+    assert april.covered and april.scheme == "employee_unit" and "RECORDED" in april.reasons

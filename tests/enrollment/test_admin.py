@@ -217,3 +217,19 @@ def test_enrolment_list_is_searched_by_the_persons_id_number(client, clerk, nanc
 
     body = response.content.decode()
     assert "周敏" in body and "吴刚" not in body
+
+
+def test_history_revert_is_disabled_for_everyone(client, analyst, nanchang):
+    person = PersonFactory(household_region=nanchang, name="原名")
+    person.name = "改过"
+    person.save()
+    first = person.history.earliest()
+    login(client, analyst)
+
+    response = client.post(
+        reverse("admin:enrollment_person_simple_history", args=[person.pk, first.history_id]), {"name": "原名"}
+    )
+
+    person.refresh_from_db()
+    assert response.status_code in (403, 404)
+    assert person.name == "改过"

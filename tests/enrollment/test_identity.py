@@ -115,3 +115,10 @@ def test_messages_follow_the_active_language(language, expected):
         with pytest.raises(ValidationError) as info:
             parse_id_number("360102199003071232", today=TODAY)
         assert expected in str(info.value.messages[0])
+
+
+@pytest.mark.parametrize("area_code", ["361099", "361010"])
+def test_area_codes_the_table_lists_without_a_county_are_only_a_warning(area_code):
+    number = build_id_number(area_code=area_code, birth_date=datetime.date(1990, 5, 5), sequence=201)
+    parsed = parse_id_number(number, today=TODAY)
+    assert parsed.birth_place is None and area_code in parsed.warnings[0]

