@@ -12,9 +12,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser, Group
 from django.db import transaction
+from django.utils import timezone
 
 from enrollment.identity import build_id_number
 from enrollment.models import (
+    Enrollment,
     EnrollmentStatus,
     EventKind,
     Person,
@@ -380,6 +382,34 @@ def _user(
     return user, created
 
 
+def _ledger_of_enrollments(person_ids: list[int]) -> None:
+    """Paid periods for the demo enrolments, as history taken over from a previous system
+    (ledger rows without decisions): resident years, employee months, up to the demo's today."""
+    from payments.models import LedgerEntry
+
+    rows = []
+    for enrollment in Enrollment.objects.filter(person_id__in=person_ids):
+        end = enrollment.end_date or DEMO_TODAY
+        if enrollment.scheme == Scheme.RESIDENT:
+            periods = [datetime.date(year, 1, 1) for year in range(enrollment.start_date.year, end.year + 1)]
+        else:
+            first = enrollment.start_date.year * 12 + enrollment.start_date.month - 1
+            last = end.year * 12 + end.month - 1
+            periods = [datetime.date(m // 12, m % 12 + 1, 1) for m in range(first, last + 1)]
+        rows += [
+            LedgerEntry(
+                person_id=enrollment.person_id,
+                scheme=enrollment.scheme,
+                region_id=enrollment.region_id,
+                period=period,
+                paid_on=period - datetime.timedelta(days=20),
+            )
+            for period in periods
+        ]
+    # Enrolments of one person in one scheme never overlap, so no period repeats.
+    LedgerEntry.objects.bulk_create(rows, batch_size=2000)
+
+
 def demo_data_load() -> DemoResult:
     """Load the demo data once; a second call finds everything in place and changes nothing."""
     result = DemoResult()
@@ -403,8 +433,11 @@ def demo_data_load() -> DemoResult:
 
         policy_profiles_load()
         maker = _PersonMaker(regions)
+        before = set(Person.objects.values_list("pk", flat=True))
         for index in range(DEMO_HOUSEHOLDS):
             _slot(index, maker, regions)
+        new_persons = sorted(set(Person.objects.values_list("pk", flat=True)) - before)
+        _ledger_of_enrollments(new_persons)
         result.persons_created = maker.created
 
         # One hash for every demo account: hashing is deliberately slow, once is enough.
@@ -433,4 +466,9 @@ def demo_data_load() -> DemoResult:
             if person is not None:
                 person.user = resident_user
                 person.save(update_fields=["user"])
+    # Statuses as of today, so that the clerk screens show where each demo person stands.
+    from eligibility.nightly import recompute_persons
+
+    with transaction.atomic():
+        recompute_persons(person_ids=list(Person.objects.values_list("pk", flat=True)), as_of=timezone.localdate())
     return result

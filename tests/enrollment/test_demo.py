@@ -43,6 +43,13 @@ def test_demo_data_is_realistic_valid_and_loading_twice_adds_nothing(capsys):
     }
     assert len(set(PersonEvent.objects.values_list("kind", flat=True))) >= 6
     assert_ids_are_valid_and_match_the_stored_birth_dates()
+    # Enrolments come with paid periods, and every person has a status, most of them covered.
+    from eligibility.models import EligibilitySnapshot
+    from payments.models import LedgerEntry
+
+    assert LedgerEntry.objects.count() > first["enrollments"]
+    assert EligibilitySnapshot.objects.count() == first["persons"]
+    assert EligibilitySnapshot.objects.filter(state="covered").count() > first["persons"] // 2
     assert_accounts_have_their_roles_and_regions()
 
 
