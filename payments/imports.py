@@ -86,7 +86,7 @@ from payments.models import (
     Payment,
     PolicyProfile,
 )
-from payments.policy import NoPolicy, policy_row_for
+from payments.policy import NoPolicy, policy_row_for, policy_row_in_force
 from payments.services import (
     PaymentRefused,
     PaymentRequest,
@@ -588,13 +588,6 @@ def _policy_rows(region_ids: Iterable[int]) -> dict[tuple[int, int, str], list[P
     return rows
 
 
-def _in_force(rows: list[PolicyProfile], on: datetime.date) -> PolicyProfile:
-    # The same choice as payments.policy.policy_row_for, on rows already loaded: the latest row
-    # started on that day, else the first one.
-    started = [row for row in rows if row.effective_from <= on]
-    return (started or rows)[-1]
-
-
 def _no_policy_message(ctx: _Context, person: Person, request: PaymentRequest, on: datetime.date) -> str:
     key = (person.household_region.code, request.coverage_year, request.scope)
     if key not in ctx.no_policy:
@@ -626,7 +619,7 @@ def _evaluate(
             person=person,
             request=row.request,
             on=row.paid_on,
-            policy_row=_in_force(candidates, row.paid_on),
+            policy_row=policy_row_in_force(candidates, row.paid_on),
             facts=facts,
         )
         quote_check(quote=quote, amount=row.amount)

@@ -155,6 +155,13 @@ class NoPolicy(LookupError):
     """No policy is configured for that region, year and scope; the message says which."""
 
 
+def policy_row_in_force(rows: list[PolicyProfile], on: datetime.date | None) -> PolicyProfile:
+    """Among one region's, year's and scope's rows (ordered by `effective_from`), the one in force
+    on a day: the latest started, or the first when none has started yet."""
+    started = [row for row in rows if on is None or row.effective_from <= on]
+    return (started or rows)[-1]
+
+
 def policy_row_for(*, region_code: str, year: int, scope: str, on: datetime.date | None = None) -> PolicyProfile:
     """The row in force for a region, coverage year and scope on a day (the latest started one)."""
     rows = list(
@@ -167,8 +174,7 @@ def policy_row_for(*, region_code: str, year: int, scope: str, on: datetime.date
             _("No %(scope)s policy is configured for region %(region)s in %(year)s.")
             % {"scope": PolicyScope(scope).label, "region": region_code, "year": year}
         )
-    started = [row for row in rows if on is None or row.effective_from <= on]
-    return (started or rows)[-1]
+    return policy_row_in_force(rows, on)
 
 
 def latest_policy_row(*, region_code: str, up_to_year: int, scope: str) -> PolicyProfile | None:
