@@ -14,9 +14,11 @@ percent of bad rows of every kind (unknown person, name mismatch, check digit, a
 period, channel, scheme, rule refusals, a reference repeated).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/medins .venv/bin/python bench/import_bench.py
-    BENCH_ROWS=20000 …   # a smaller run
+    … bench/import_bench.py --rows 20000             # a smaller run (or BENCH_ROWS=20000)
+    … bench/import_bench.py --rows 10000 --profile   # cProfile of the first import, in one process
 """
 
+import argparse
 import csv
 import datetime
 import io
@@ -39,6 +41,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ["CELERY_BROKER_URL"] = ""  # statuses: the marks are left for the nightly run
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+CHUNK_SIZE = int(os.environ.get("BENCH_CHUNK_SIZE", "0"))  # 0: the import's default
 REGION_CODE = "361000"
 FLEX_MONTH = Decimal("420.60")  # NC-2025/NC-2026: 6240.00 x 0.065 + 15.00
 HEADER = ["身份证号", "姓名", "险种", "所属期", "金额", "缴费渠道", "交易流水号", "缴费时间"]
@@ -242,7 +245,7 @@ def make_file(persons: list[tuple[int, str, str, str]], rng: random.Random) -> t
     return out.getvalue().encode("gb18030"), written
 
 
-def main() -> None:
+def main(*, profile: str | None = None) -> None:
     ensure_database()
     import django
 
@@ -250,7 +253,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from enrollment.models import Region
-    from payments.imports import payments_import
+    from payments.imports import DEFAULT_CHUNK_SIZE, payments_import
     from payments.models import LedgerEntry, Payment
     from payments.policy import policy_profiles_load
 
@@ -269,10 +272,22 @@ def main() -> None:
     print(f"prepared {len(persons):,} persons and a file of {rows:,} rows ({len(content) / 1e6:.1f} MB, GB18030)"
           f" in {time.perf_counter() - started:.1f} s")  # fmt: skip
 
+    chunk_size = CHUNK_SIZE or DEFAULT_CHUNK_SIZE
+    workers = 1 if profile else WORKERS
+    print(f"workers {workers}, chunks of {chunk_size:,} rows")
     before = Payment.objects.count()
+    if profile:
+        # Forked workers are not profiled: the first import runs in this process.
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started = time.perf_counter()
-    batch = payments_import(content=content, file_name="bench-tax-bureau.csv", workers=WORKERS)
+    batch = payments_import(content=content, file_name="bench-tax-bureau.csv", workers=workers, chunk_size=chunk_size)
     seconds = time.perf_counter() - started
+    if profile:
+        profiler.disable()
     print(f"first import: {batch.rows:,} rows in {seconds:.1f} s = {batch.rows / seconds:,.0f} rows/s")
     print(f"  accepted {batch.accepted:,} · duplicate {batch.duplicate:,} · rejected {batch.rejected:,}")
     codes = dict(
@@ -287,7 +302,7 @@ def main() -> None:
 
     before = Payment.objects.count()
     started = time.perf_counter()
-    again = payments_import(content=content, file_name="bench-tax-bureau.csv", workers=WORKERS)
+    again = payments_import(content=content, file_name="bench-tax-bureau.csv", workers=workers, chunk_size=chunk_size)
     seconds = time.perf_counter() - started
     print(
         f"second import of the same file: {again.rows:,} rows in {seconds:.1f} s = {again.rows / seconds:,.0f} rows/s"
@@ -296,14 +311,22 @@ def main() -> None:
     print(f"  {Payment.objects.count() - before} new payments")
     # The register bench replaces every person when it refills: leave no payments that protect ours.
     reset()
+    if profile:
+        pstats.Stats(profiler).sort_stats(profile).print_stats(40)
 
 
 if __name__ == "__main__":
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-        import pstats
-
-        cProfile.run("main()", "/tmp/import_bench.prof")
-        pstats.Stats("/tmp/import_bench.prof").sort_stats(os.environ.get("BENCH_PROFILE", "tottime")).print_stats(40)
-    else:
-        main()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=ROWS, help="rows of the file (BENCH_ROWS, default 100,000)")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="the import's workers (BENCH_WORKERS, default 2)")
+    parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE, help="rows per chunk (default: the import's)")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="tottime",
+        default=os.environ.get("BENCH_PROFILE") or None,
+        help="cProfile the first import in one process, sorted by this key (tottime, cumulative)",
+    )
+    arguments = parser.parse_args()
+    ROWS, WORKERS, CHUNK_SIZE = arguments.rows, arguments.workers, arguments.chunk_size
+    main(profile=arguments.profile)

@@ -10,6 +10,7 @@ import datetime
 import functools
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -36,6 +37,13 @@ LINE_LABELS = {
     "FLEX_MONTHS": gettext_lazy("month of flexible-worker contribution"),
     "FLEX_BACKPAY_MONTHS": gettext_lazy("back-paid month"),
 }
+
+
+@functools.cache
+def _line_label(code: str, language: str | None) -> str:
+    """The label of a premium line in the active language (`language`, which keys the cache): a
+    quote of the reconciliation import would otherwise translate it again for every row."""
+    return str(LINE_LABELS[code])
 
 
 class PaymentRefused(Exception):
@@ -224,8 +232,9 @@ def premium_quote_under(
     result, profile_name = eligibility_evaluate(
         person_id=person.pk, action=request.action(on), profile=profile, facts=facts
     )
+    active = get_language()
     lines = tuple(
-        QuoteLine(line.code, str(LINE_LABELS[line.code]), line.quantity, line.unit_amount, line.amount, line.rule)
+        QuoteLine(line.code, _line_label(line.code, active), line.quantity, line.unit_amount, line.amount, line.rule)
         for line in result.premium_lines
     )
     monthly = None
@@ -235,7 +244,7 @@ def premium_quote_under(
         monthly = MonthlyDetail(
             flex.contribution_base, flex.rate, total - flex.large_amount_monthly, flex.large_amount_monthly, total
         )
-    language = "en" if (get_language() or "").startswith("en") else "zh"
+    language = "en" if (active or "").startswith("en") else "zh"
     return Quote(request, on, profile_name, result, lines, monthly, language)
 
 
@@ -281,6 +290,35 @@ def quote_check(*, quote: Quote, amount: Decimal) -> None:
         )
 
 
+def payment_fields(
+    *,
+    request: PaymentRequest,
+    quote: Quote,
+    scheme: str,
+    channel: str,
+    reference: str,
+    amount: Decimal,
+    paid_at: datetime.datetime,
+) -> dict[str, Any]:
+    """A payment's own fields (by attribute name; all but the person, the decision, who recorded it
+    and the fields left to their defaults). `payment_build` makes the model instance of them; the
+    reconciliation import writes them as COPY rows without one."""
+    return {
+        "channel": channel,
+        "reference": reference,
+        "kind": request.kind,
+        "scheme": scheme,
+        "coverage_year": request.year if request.kind == PaymentKind.RESIDENT_YEAR else None,
+        "cover_from": request.cover_from,
+        "cover_to": request.cover_to,
+        "repair_years": quote.result.repair_years_applied or 0,
+        "rate": request.rate,
+        "amount": amount,
+        "paid_at": paid_at,
+        "paid_on": quote.paid_on,
+    }
+
+
 def payment_build(
     *,
     person: Person,
@@ -293,23 +331,20 @@ def payment_build(
     paid_at: datetime.datetime,
     recorded_by: AbstractBaseUser | None = None,
 ) -> Payment:
-    """The unsaved payment of an accepted quote (saved by `payment_record`, or in bulk by the import)."""
+    """The unsaved payment of an accepted quote (saved by `payment_record`)."""
     return Payment(
         person=person,
-        channel=channel,
-        reference=reference,
-        kind=request.kind,
-        scheme=decision.scheme,
-        coverage_year=request.year if request.kind == PaymentKind.RESIDENT_YEAR else None,
-        cover_from=request.cover_from,
-        cover_to=request.cover_to,
-        repair_years=quote.result.repair_years_applied or 0,
-        rate=request.rate,
-        amount=amount,
-        paid_at=paid_at,
-        paid_on=quote.paid_on,
         decision=decision,
         recorded_by=recorded_by,
+        **payment_fields(
+            request=request,
+            quote=quote,
+            scheme=decision.scheme,
+            channel=channel,
+            reference=reference,
+            amount=amount,
+            paid_at=paid_at,
+        ),
     )
 
 

@@ -529,3 +529,173 @@ def test_concurrent_imports_of_one_file_record_each_payment_once():
     assert set(ImportRow.objects.filter(reference="CC-X").values_list("reason_code", flat=True)) == {
         "RESIDENT_PAID_SAME_YEAR"
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The rows the import copies from one evaluation, and how it writes them
+
+
+KEYS = {"id", "person_id", "decision_id", "payment_id", "reference", "created_at", "history_id", "history_date"}
+
+
+def columns(obj, *, without=KEYS) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in without}
+
+
+def rows_of(payment: Payment) -> tuple:
+    """Everything written for a payment but for the keys that make it this person's."""
+    from simple_history.utils import get_history_model_for_model
+
+    def by_period(rows):
+        return sorted(rows, key=lambda values: str(values["period"]))
+
+    return (
+        columns(payment.decision),
+        columns(payment),
+        by_period(columns(entry) for entry in payment.ledger_entries.all()),
+        [columns(row) for row in get_history_model_for_model(Payment).objects.filter(id=payment.pk)],
+        by_period(
+            columns(row) for row in get_history_model_for_model(LedgerEntry).objects.filter(payment_id=payment.pk)
+        ),
+    )
+
+
+def resident_2025(region):
+    person = PersonFactory(household_region=region)
+    LedgerEntry.objects.create(
+        person=person, region=region, scheme="resident", period=D(2025, 1, 1), paid_on=D(2024, 11, 1)
+    )
+    return person
+
+
+def flexible_2025(region):
+    person = PersonFactory(household_region=region)
+    for month in range(7, 13):
+        LedgerEntry.objects.create(
+            person=person, region=region, scheme="employee_flexible", period=D(2025, month, 1), paid_on=D(2025, 7, 3)
+        )
+    return person
+
+
+def test_rows_copied_from_one_evaluation_are_the_rows_the_single_path_writes(nanchang, fuzhou, policies, monkeypatch):
+    # given: persons with the same facts (born the same day, the same history), in two regions,
+    # paying the same period on the same day; one of each kind pays through payment_record
+    residents = [resident_2025(nanchang) for _ in range(3)] + [resident_2025(fuzhou)]
+    flexible = [flexible_2025(nanchang) for _ in range(3)]
+    single_resident, single_flexible = resident_2025(nanchang), flexible_2025(nanchang)
+    flex = {"scheme": "employee_flexible", "period": "2026-01~2026-12", "amount": str(FLEX_MONTH * 12),
+            "paid_at": "2025-12-20 10:00:00"}  # fmt: skip
+    rows = [line(p, f"RES-{i}") for i, p in enumerate(residents)]
+    rows += [line(p, f"FLEX-{i}", **flex) for i, p in enumerate(flexible)]
+    built = []
+    real_build = imports.decision_build
+    monkeypatch.setattr(imports, "decision_build", lambda **kw: built.append(kw) or real_build(**kw))
+    for person, request, amount, paid_at in [
+        (single_resident, PaymentRequest.resident_year(2026), Decimal("400.00"),
+         dt.datetime(2025, 11, 10, 10, tzinfo=SHANGHAI)),
+        (single_flexible, PaymentRequest.employee_months(D(2026, 1, 1), D(2026, 12, 1)), FLEX_MONTH * 12,
+         dt.datetime(2025, 12, 20, 10, tzinfo=SHANGHAI)),
+    ]:  # fmt: skip
+        payment_record(person=person, request=request, channel="tax_wechat", reference=f"ONE-{person.pk}",
+                       amount=amount, paid_at=paid_at)  # fmt: skip
+
+    # when
+    with translation.override("en"):
+        batch = payments_import(content=csv_file(rows), file_name="twins.csv")
+
+    # then: the builders ran once per distinct input (a decision per kind, ledger rows per kind
+    # and region), and every row is what the single path writes, but for whose it is
+    assert batch.accepted == 7
+    assert len(built) == 2 + 3
+    expected = {"RES": rows_of(Payment.objects.get(person=single_resident)),
+                "FLEX": rows_of(Payment.objects.get(person=single_flexible))}  # fmt: skip
+    for person in residents + flexible:
+        payment = Payment.objects.get(person=person)
+        decision, own, ledger, history, ledger_history = rows_of(payment)
+        kind = payment.reference.split("-")[0]
+        assert (decision, own, history) == (expected[kind][0], expected[kind][1], expected[kind][3])
+        region = {"region_id": person.household_region_id}  # the ledger rows are in the person's region
+        assert ledger == [{**values, **region} for values in expected[kind][2]]
+        assert ledger_history == [{**values, **region} for values in expected[kind][4]]
+        assert payment.decision.person_id == person.pk
+        assert set(payment.ledger_entries.values_list("person_id", "decision_id")) == {(person.pk, payment.decision_id)}
+        assert batch.lines.get(reference=payment.reference).message == payment.decision.explanation["en"]
+
+
+def test_equal_results_with_amounts_written_differently_are_different_inputs():
+    from eligibility.rules import ActionKind, Result
+
+    plain = Result(action_kind=ActionKind.RESIDENT_PAYMENT, accepted=True, premium_due=Decimal("400"))
+    cents = Result(action_kind=ActionKind.RESIDENT_PAYMENT, accepted=True, premium_due=Decimal("400.00"))
+    assert plain == cents
+    assert imports._result_key(plain) != imports._result_key(cents)
+    assert imports._result_key(plain) == imports._result_key(
+        Result(action_kind=ActionKind.RESIDENT_PAYMENT, accepted=True, premium_due=Decimal("400"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "\\N"),
+        ("a\tb\\c\nd\re", "a\\tb\\\\c\\nd\\re"),
+        (True, "t"),
+        (0, "0"),
+        (Decimal("420.60"), "420.60"),
+        (D(2026, 1, 1), "2026-01-01"),
+        (dt.datetime(2025, 11, 10, 10, 0, tzinfo=SHANGHAI), "2025-11-10T10:00:00+08:00"),
+    ],
+)
+def test_copy_text(value, text):
+    assert imports._copy_text(value) == text
+
+
+def test_copy_text_refuses_a_naive_timestamp_and_unknown_types():
+    with pytest.raises(ValueError, match="naive"):
+        imports._copy_text(dt.datetime(2025, 11, 10, 10))  # noqa: DTZ001 - the point of the test
+    with pytest.raises(TypeError):
+        imports._copy_text(1.5)
+
+
+def test_tabs_backslashes_and_line_breaks_are_stored_as_given(person, others):
+    rows = [line(person, "A\\B\tC"), line(others[0], "N-1", name="王\t\\五\n六")]
+    batch = payments_import(content=csv_file(rows), file_name="escapes.csv")
+    assert outcomes(batch) == {2: ("accepted", ""), 3: ("rejected", "NAME_MISMATCH")}
+    assert Payment.objects.get(person=person).reference == "A\\B\tC"
+    assert batch.lines.get(row_number=2).reference == "A\\B\tC"
+    assert batch.lines.get(row_number=3).name == "王\t\\五\n六"
+    assert "王\t\\五\n六" in batch.lines.get(row_number=3).message
+
+
+def test_rows_rejected_when_parsed_in_chunks_of_their_own(person, others):
+    rows = [line(person, "K-1"), line(others[0], "K-2", amount="abc"), line(others[1], "K-3", channel="现金"),
+            line(others[2], "K-4"), line(others[2], "K-5", paid_at="someday")]  # fmt: skip
+    batch = payments_import(content=csv_file(rows), file_name="k.csv", chunk_size=1)
+    assert outcomes(batch) == {
+        2: ("accepted", ""),
+        3: ("rejected", "AMOUNT_INVALID"),
+        4: ("rejected", "UNKNOWN_CHANNEL"),
+        5: ("accepted", ""),
+        6: ("rejected", "DATE_INVALID"),
+    }
+    assert (batch.rows, batch.accepted, batch.rejected) == (5, 2, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_parse_and_import_their_chunks():
+    region = RegionFactory(code="360100")
+    policy_profiles_load()
+    persons = [resident_2025(region) for _ in range(6)]
+    rows = [line(p, f"W-{i}") for i, p in enumerate(persons)]
+    rows += [line(persons[0], "W-X", amount="1.00"), line(persons[1], "W-Y", channel="现金"), rows[2]]
+    content = csv_file(rows)
+
+    batch = payments_import(content=content, file_name="w.csv", chunk_size=2, workers=2)
+    again = payments_import(content=content, file_name="w.csv", chunk_size=2, workers=2)
+
+    assert (batch.rows, batch.accepted, batch.duplicate, batch.rejected) == (9, 6, 1, 2)
+    assert outcomes(batch)[10] == ("duplicate", "ALREADY_RECORDED")  # the same line twice in the file
+    codes = {code for _, code in outcomes(batch).values()}
+    assert codes == {"", "ALREADY_RECORDED", "RES_ALREADY_PAID", "UNKNOWN_CHANNEL"}  # W-X: 2026 is paid by W-0
+    assert (again.accepted, again.duplicate, again.rejected) == (0, 7, 2)
+    assert Payment.objects.count() == 6 and LedgerEntry.objects.filter(payment__isnull=False).count() == 6
