@@ -6,19 +6,24 @@ database per person: the facts come from `selectors.facts_for_persons`, the poli
 """
 
 import datetime
+import json
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from eligibility.rules import CiCapRequest, Profile, evaluate
+from django.db import connection
+
+from eligibility.models import EligibilitySnapshot
+from eligibility.rules import CiCapRequest, Person, Profile, evaluate
 from eligibility.rules.status import RULES_VERSION, Status, status_on
-from eligibility.selectors import PersonFacts
+from eligibility.selectors import PersonFacts, bigint_array
 from payments.models import PolicyProfile, PolicyScope
 from payments.policy import profile_of
 
 # Regions without any configured profile still get a status; RULES.md's national grace is 3 months.
 GRACE_WITHOUT_PROFILE = 3
+ANY_PERSON = Person()
 
 
 class PolicyIndex:
@@ -86,8 +91,10 @@ def ci_cap(*, facts: PersonFacts, year: int, policies: PolicyIndex) -> Decimal |
     profile = policies.latest(region_code=facts.region_code, up_to_year=year, scope=PolicyScope.RESIDENT)
     if profile is None or profile.ci is None or profile.employee is None:
         return None
+    # The cap reads history and claims only (rules.incentives), never the person: the nightly run
+    # relies on it to compute one status for all persons with the same coverage_key.
     result = evaluate(
-        CiCapRequest(year=year), person=facts.person, history=facts.history, claims=facts.claims, profile=profile
+        CiCapRequest(year=year), person=ANY_PERSON, history=facts.history, claims=facts.claims, profile=profile
     )
     return result.ci_cap
 
@@ -95,6 +102,8 @@ def ci_cap(*, facts: PersonFacts, year: int, policies: PolicyIndex) -> Decimal |
 def snapshot_values(
     *, facts: PersonFacts, as_of: datetime.date, policies: PolicyIndex
 ) -> tuple[Status, SnapshotValues]:
+    """The status on `as_of`: a function of the region, grants, history and claims (the facts'
+    `coverage_key`), not of the person's birth date, category or events."""
     status = status_on(
         as_of,
         grants=facts.grants,
@@ -125,3 +134,76 @@ def snapshot_values(
 
 def stored_values(snapshot: object) -> SnapshotValues:
     return SnapshotValues(**{name: getattr(snapshot, name) for name in SNAPSHOT_FIELDS})
+
+
+SNAPSHOT_TABLE = EligibilitySnapshot._meta.db_table
+JSON_FIELDS = ("reasons", "warnings")
+
+
+def stored_for_persons(person_ids: list[int]) -> dict[int, SnapshotValues]:
+    """The stored statuses of the given persons (those that have one), by person id."""
+    if connection.vendor != "postgresql":
+        rows = EligibilitySnapshot.objects.filter(person_id__in=person_ids).values_list("person_id", *SNAPSHOT_FIELDS)
+        return {row[0]: SnapshotValues(*row[1:]) for row in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT person_id, {', '.join(SNAPSHOT_FIELDS)} FROM {SNAPSHOT_TABLE} WHERE person_id = ANY(%s::bigint[])",
+            [bigint_array(person_ids)],
+        )
+        json_positions = [SNAPSHOT_FIELDS.index(name) for name in JSON_FIELDS]
+        stored = {}
+        for person_id, *values in cursor.fetchall():
+            for position in json_positions:
+                values[position] = json.loads(values[position])
+            stored[person_id] = SnapshotValues(*values)
+        return stored
+
+
+def snapshots_write(
+    changed: list[tuple[int, SnapshotValues]], *, as_of: datetime.date, computed_at: datetime.datetime
+) -> None:
+    """Insert or replace the given statuses (call inside a transaction).
+
+    On PostgreSQL the rows go through COPY into a temporary table and one INSERT … ON CONFLICT:
+    the ORM's bulk_create spends most of a nightly chunk's time preparing parameters.
+    """
+    if not changed:
+        return
+    if connection.vendor != "postgresql":
+        EligibilitySnapshot.objects.bulk_create(
+            [
+                EligibilitySnapshot(person_id=person_id, as_of=as_of, computed_at=computed_at, **values.__dict__)
+                for person_id, values in changed
+            ],
+            update_conflicts=True,
+            unique_fields=["person"],
+            update_fields=[*SNAPSHOT_FIELDS, "as_of", "computed_at"],
+        )
+        return
+    columns = ["person_id", "as_of", "computed_at", *SNAPSHOT_FIELDS]
+    json_positions = {3 + SNAPSHOT_FIELDS.index(name) for name in JSON_FIELDS}
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS snapshot_incoming (LIKE {SNAPSHOT_TABLE}) ON COMMIT DELETE ROWS"
+        )
+        json_texts: dict[tuple[str, ...], str] = {}  # a few distinct lists of rule IDs per chunk
+        with cursor.copy(f"COPY snapshot_incoming ({', '.join(columns)}) FROM STDIN") as copy:
+            for person_id, values in changed:
+                row = [person_id, as_of, computed_at, *astuple_shallow(values)]
+                for position in json_positions:
+                    items = tuple(row[position])
+                    text = json_texts.get(items)
+                    if text is None:
+                        text = json_texts[items] = json.dumps(list(items))
+                    row[position] = text
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {SNAPSHOT_TABLE} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM snapshot_incoming "
+            f"ON CONFLICT (person_id) DO UPDATE SET {updates}"
+        )
+        cursor.execute("DELETE FROM snapshot_incoming")
+
+
+def astuple_shallow(values: SnapshotValues) -> list[object]:
+    return [getattr(values, name) for name in SNAPSHOT_FIELDS]

@@ -97,14 +97,18 @@ def stop(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
             worker.wait()
 
 
-def wait_for(run_id: int, timeout: float = 120) -> RecomputeRun:
+def wait_for(run_id: int, worker: subprocess.Popen, timeout: float = 120) -> RecomputeRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = RecomputeRun.objects.get(pk=run_id)
         if run.status == "finished":
             return run
         time.sleep(0.3)
-    raise AssertionError(f"run {run_id} did not finish: {RecomputeRun.objects.get(pk=run_id).__dict__}")
+    stop(worker)
+    errors = worker.stderr.read().decode(errors="replace")[-3000:] if worker.stderr else ""
+    raise AssertionError(
+        f"run {run_id} did not finish: {RecomputeRun.objects.get(pk=run_id).__dict__}\nworker said:\n{errors}"
+    )
 
 
 def test_a_run_through_a_real_worker_gives_the_single_person_answers(broker, nanchang, policies):
@@ -116,7 +120,7 @@ def test_a_run_through_a_real_worker_gives_the_single_person_answers(broker, nan
     worker = start_worker("w1")
     try:
         run_id = nightly_recompute(as_of=AS_OF.isoformat(), full=True, chunk_size=40)
-        run = wait_for(run_id)
+        run = wait_for(run_id, worker)
     finally:
         stop(worker)
     assert (run.chunks_done, run.persons_examined, run.persons_failed) == (5, 200, 0)
@@ -138,7 +142,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_does_not_change_the_outcome(brok
     killed_at = RecomputeRun.objects.get(pk=run_id).chunks_done
     second = start_worker("second")
     try:
-        run = wait_for(run_id, timeout=180)
+        run = wait_for(run_id, second, timeout=180)
     finally:
         stop(second)
     assert 3 <= killed_at < 30

@@ -145,6 +145,10 @@ def test_a_second_start_while_a_run_progresses_is_refused_clearly(nanchang, poli
 def test_a_person_whose_facts_fail_is_reported_and_the_others_are_done(nanchang, policies, monkeypatch):
     persons = population(nanchang, 12)
     broken = persons[5].pk
+    # A coverage of its own: persons sharing one get a single status computation (see recompute_persons).
+    LedgerEntry.objects.create(
+        person=persons[5], region=nanchang, scheme="resident", period=D(2001, 1, 1), paid_on=D(2000, 12, 1)
+    )
     real = nightly.snapshot_values
 
     def failing(*, facts, as_of, policies):
