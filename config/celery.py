@@ -17,4 +17,10 @@ app.conf.beat_schedule = {
         "task": "eligibility.tasks.nightly_recompute",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Reminders created by the 02:00 run go out in the daytime only; the hourly runs also retry
+    # failed deliveries and send what a payment made due during the day.
+    "deliver-notifications": {
+        "task": "eligibility.tasks.deliver_notifications",
+        "schedule": crontab(hour="8-20", minute=0),
+    },
 }

@@ -155,6 +155,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 
+# Reminders (eligibility/notifications.py): the nightly recompute creates them, the delivery job
+# (`deliver_notifications`, beat every hour from 08:00 to 20:00) sends the due ones through every
+# backend listed here (comma-separated dotted paths): LogBackend (default), ConsoleBackend,
+# EmailBackend (Django e-mail, EMAIL_* below), SmsBackend (JSON POST to NOTIFICATION_SMS_URL).
+NOTIFICATION_BACKENDS = env_list("NOTIFICATION_BACKENDS", "eligibility.notifications.LogBackend")
+# A callable (persons -> {person id: Contact}) giving each person's phone and e-mail.
+NOTIFICATION_CONTACT_RESOLVER = os.environ.get(
+    "NOTIFICATION_CONTACT_RESOLVER", "eligibility.notifications.person_contacts"
+)
+# The language messages are sent in (persons have no language of their own yet).
+NOTIFICATION_LANGUAGE = os.environ.get("NOTIFICATION_LANGUAGE", "zh-hans")
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("NOTIFICATION_MAX_ATTEMPTS", "5"))
+NOTIFICATION_SMS_URL = os.environ.get("NOTIFICATION_SMS_URL", "")
+NOTIFICATION_SMS_TOKEN = os.environ.get("NOTIFICATION_SMS_TOKEN", "")
+NOTIFICATION_SMS_TIMEOUT = float(os.environ.get("NOTIFICATION_SMS_TIMEOUT", "10"))
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,7 +8,15 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.explanations import status_sentence
-from eligibility.models import BenefitDecision, ClaimYear, EligibilitySnapshot, RecomputeChunk, RecomputeRun
+from eligibility.models import (
+    BenefitDecision,
+    ClaimYear,
+    EligibilitySnapshot,
+    Notification,
+    RecomputeChunk,
+    RecomputeRun,
+)
+from eligibility.reminders import reminder_text
 from enrollment.admin import SearchByPersonMixin
 
 
@@ -104,3 +112,37 @@ class RecomputeRunAdmin(ReadOnlyAdmin):
     @admin.display(description=_("duration"))
     def duration(self, obj: RecomputeRun) -> str:
         return "" if obj.duration is None else f"{obj.duration.total_seconds():.1f} s"
+
+
+@admin.register(Notification)
+class NotificationAdmin(SearchByPersonMixin, ReadOnlyAdmin):
+    """Reminders created by the recompute and their delivery, for clerks answering a resident."""
+
+    list_display = ["person", "kind", "subject_on", "send_on", "status", "channels", "attempts", "sent_at"]
+    list_filter = ["kind", "status", ("send_on", admin.DateFieldListFilter)]
+    list_select_related = ["person"]
+    show_full_result_count = False
+    date_hierarchy = "send_on"
+    fields = [
+        "person",
+        "kind",
+        "subject_on",
+        "send_on",
+        "expires_on",
+        "message_text",
+        "status",
+        "channels",
+        "attempts",
+        "last_error",
+        "retry_at",
+        "sent_text",
+        "created_at",
+        "sent_at",
+        "cancelled_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("reminder text"))
+    def message_text(self, obj: Notification) -> str:
+        title, body = reminder_text(obj)
+        return f"{title}: {body}"

@@ -255,3 +255,80 @@ class RecomputeChunk(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return self.finished_at - self.started_at
+
+
+class NotificationKind(models.TextChoices):
+    """What a reminder is about (eligibility/reminders.py decides who gets which)."""
+
+    GAP_DEADLINE = "gap_deadline", _("pay before the interruption gets too long")
+    BACKPAY_WINDOW_CLOSES = "backpay_window_closes", _("back-payment period closing")
+    WAITING_ENDS = "waiting_ends", _("waiting period ending")
+    COLLECTION_OPENS = "collection_opens", _("collection period opening")
+    COLLECTION_CLOSES = "collection_closes", _("collection period closing")
+    LATE_WINDOW_CLOSES = "late_window_closes", _("last days to pay the year")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    CANCELLED = "cancelled", _("cancelled")
+    UNREACHABLE = "unreachable", _("no contact")
+
+
+# Not yet sent: the recompute may still cancel or replace these.
+OPEN_NOTIFICATION_STATUSES = [NotificationStatus.PENDING, NotificationStatus.FAILED]
+
+
+class Notification(models.Model):
+    """A reminder to a person, created by the recompute and sent on `send_on` by the delivery job.
+
+    The text is not stored before sending: `kind` and `params` are rendered in the reader's
+    language (the resident portal, the clerk's list) or the delivery language; the text actually
+    sent is kept in `sent_text`. At most one reminder per person, kind and subject day is alive
+    (not cancelled); a recompute cancels the pending ones that no longer apply and inserts the new
+    ones (`reminders.reminders_replace`).
+    """
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    subject_on = models.DateField(_("about the day"), help_text=_("The deadline or the day the reminder is about."))
+    send_on = models.DateField(_("send on"))
+    expires_on = models.DateField(_("pointless after"), help_text=_("Not sent any more after this day."))
+    params = models.JSONField(_("parameters"), default=dict)
+    fingerprint = models.CharField(_("fingerprint"), max_length=40, editable=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    channels = models.CharField(_("delivered through"), max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
+    sent_text = models.TextField(_("text sent"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-send_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["send_on"], condition=Q(status__in=["pending", "failed"]), name="notification_open_send_on"
+            ),
+            models.Index(fields=["person", "send_on"], name="notification_person_send_on"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "kind", "subject_on"],
+                condition=~Q(status="cancelled"),
+                name="notification_once",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=NotificationStatus.values), name="notification_status_valid"),
+            models.CheckConstraint(condition=Q(expires_on__gte=F("send_on")), name="notification_expires_after_send"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subject_on.isoformat()}"

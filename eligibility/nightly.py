@@ -10,6 +10,7 @@ tasks on any number of workers; the last chunk to finish closes the run.
 
 import datetime
 import logging
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
@@ -19,15 +20,16 @@ from django.utils.translation import gettext as _
 
 from eligibility.models import (
     ChunkStatus,
-    EligibilitySnapshot,
     RecomputeChunk,
     RecomputeRequest,
     RecomputeRun,
     RunMode,
     RunStatus,
 )
-from eligibility.selectors import facts_for_persons
-from eligibility.snapshots import SNAPSHOT_FIELDS, PolicyIndex, snapshot_values, stored_values
+from eligibility.reminders import ReminderDraft, reminders_due, reminders_replace
+from eligibility.rules.status import Status
+from eligibility.selectors import bigint_array, facts_for_persons
+from eligibility.snapshots import PolicyIndex, SnapshotValues, snapshot_values, snapshots_write, stored_for_persons
 from enrollment.models import Person
 
 logger = logging.getLogger(__name__)
@@ -139,34 +141,50 @@ def recompute_persons(
     started = timezone.now()
     policies = policies or PolicyIndex.load()
     facts = facts_for_persons(person_ids)
-    existing = {s.person_id: s for s in EligibilitySnapshot.objects.filter(person_id__in=person_ids)}
+    existing = stored_for_persons(list(facts))
     result = BatchResult()
-    changed: list[EligibilitySnapshot] = []
+    # A status depends on the coverage only (see snapshot_values): one computation per coverage_key.
+    computed: dict[Hashable, tuple[Status, SnapshotValues]] = {}
+    changed: list[tuple[int, SnapshotValues]] = []
+    reminders: list[ReminderDraft] = []
     done: list[int] = []
     for person_id in person_ids:
-        if person_id not in facts:
+        person_facts = facts.get(person_id)
+        if person_facts is None:
             continue  # deleted since the range was cut
         result.examined += 1
         try:
-            _, values = snapshot_values(facts=facts[person_id], as_of=as_of, policies=policies)
+            key = person_facts.coverage_key
+            status_and_values = computed.get(key) if key is not None else None
+            if status_and_values is None:
+                status_and_values = snapshot_values(facts=person_facts, as_of=as_of, policies=policies)
+                if key is not None:
+                    computed[key] = status_and_values
+            status, values = status_and_values
+            reminders += reminders_due(facts=person_facts, status=status, as_of=as_of, policies=policies)
         except Exception as error:  # noqa: BLE001 - one person's bad facts must not stop the run
             result.failures.append({"person_id": person_id, "error": f"{type(error).__name__}: {error}"})
             continue
         done.append(person_id)
-        old = existing.get(person_id)
-        if old is not None and stored_values(old) == values:
-            continue
-        changed.append(EligibilitySnapshot(person_id=person_id, as_of=as_of, computed_at=started, **values.__dict__))
-    if changed:
-        EligibilitySnapshot.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["person"],
-            update_fields=[*SNAPSHOT_FIELDS, "as_of", "computed_at"],
-        )
-    RecomputeRequest.objects.filter(person_id__in=done, requested_at__lte=started - MARK_SAFETY).delete()
+        if existing.get(person_id) != values:
+            changed.append((person_id, values))
+    snapshots_write(changed, as_of=as_of, computed_at=started)
+    reminders_replace(person_ids=done, drafts=reminders, as_of=as_of)
+    requests_clear(person_ids=done, requested_before=started - MARK_SAFETY)
     result.changed = len(changed)
     return result
+
+
+def requests_clear(*, person_ids: list[int], requested_before: datetime.datetime) -> None:
+    """Remove the recompute marks of these persons set before the given moment."""
+    if connection.vendor != "postgresql":
+        RecomputeRequest.objects.filter(person_id__in=person_ids, requested_at__lte=requested_before).delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {RecomputeRequest._meta.db_table} WHERE person_id = ANY(%s::bigint[]) AND requested_at <= %s",
+            [bigint_array(person_ids), requested_before],
+        )
 
 
 def recompute_chunk(chunk_id: int, *, policies: PolicyIndex | None = None) -> RecomputeChunk:

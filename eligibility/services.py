@@ -229,19 +229,27 @@ def eligibility_recompute(
 ) -> tuple[EligibilitySnapshot, bool]:
     """Recompute and store the person's status on `as_of`; writes only when something changed.
 
-    Returns the snapshot and whether it was written.
+    The person's reminders are replaced at the same time, as the nightly run does: a payment
+    cancels the pending "pay by" reminder at once. Returns the snapshot and whether it was written.
     """
+    from eligibility.reminders import reminders_due, reminders_replace
+
     facts = facts or person_facts(person_id=person_id)
-    _, values = status_values(facts=facts, as_of=as_of)
-    existing = EligibilitySnapshot.objects.filter(person_id=person_id).first()
-    if existing is not None and stored_values(existing) == values:
-        return existing, False
-    snapshot = existing or EligibilitySnapshot(person_id=person_id)
-    for name, value in values.__dict__.items():
-        setattr(snapshot, name, value)
-    snapshot.as_of = as_of
-    snapshot.computed_at = timezone.now()
-    snapshot.save()
+    policies = PolicyIndex.load()
+    status, values = status_values(facts=facts, as_of=as_of, policies=policies)
+    drafts = reminders_due(facts=facts, status=status, as_of=as_of, policies=policies)
+    # Inside a caller's transaction this adds no savepoint: the whole recompute is one unit.
+    with transaction.atomic(savepoint=False):
+        reminders_replace(person_ids=[person_id], drafts=drafts, as_of=as_of)
+        existing = EligibilitySnapshot.objects.filter(person_id=person_id).first()
+        if existing is not None and stored_values(existing) == values:
+            return existing, False
+        snapshot = existing or EligibilitySnapshot(person_id=person_id)
+        for name, value in values.__dict__.items():
+            setattr(snapshot, name, value)
+        snapshot.as_of = as_of
+        snapshot.computed_at = timezone.now()
+        snapshot.save(force_insert=existing is None)
     return snapshot, True
 
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from eligibility.models import RecomputeRequest
 from eligibility.nightly import DEFAULT_CHUNK_SIZE, RunRefused, pending_chunk_ids, recompute_chunk, recompute_start
+from eligibility.notifications import DEFAULT_LIMIT as DEFAULT_DELIVERY_LIMIT
+from eligibility.notifications import notifications_deliver
 from eligibility.services import eligibility_recompute
 
 logger = logging.getLogger(__name__)
@@ -71,3 +73,15 @@ def nightly_recompute(as_of: str | None = None, full: bool = False, chunk_size: 
         recompute_chunk_task.delay(chunk_id)
     logger.info("recompute run %s: %s chunks sent", run.pk, len(chunk_ids))
     return run.pk
+
+
+@shared_task(acks_late=True)
+def deliver_notifications(limit: int = DEFAULT_DELIVERY_LIMIT) -> dict[str, int]:
+    """Send the due reminders (beat: every hour from 08:00 to 20:00 Asia/Shanghai)."""
+    result = notifications_deliver(limit=limit)
+    return {
+        "sent": result.sent,
+        "failed": result.failed,
+        "unreachable": result.unreachable,
+        "expired": result.expired,
+    }
