@@ -97,6 +97,8 @@ class Person(models.Model):
             # index for LIKE 'x%' whatever the database collation (ignored on SQLite).
             models.Index(fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["id_number"], name="person_id_number_prefix", opclasses=["varchar_pattern_ops"]),
+            # Residents calling the service hall give their mobile number; clerks search by it.
+            models.Index(fields=["phone"], name="person_phone"),
         ]
         constraints = [
             models.CheckConstraint(
