@@ -64,6 +64,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from asgiref.local import Local
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, connections, transaction
@@ -1304,7 +1305,25 @@ def _chunks_in_processes(ctx: _Context, chunks: list[list[RawRow]], workers: int
         raise RuntimeError(f"import {ctx.batch.pk}: worker processes {', '.join(failed)} failed; see their log")
 
 
+# Connection objects a forked child inherited, kept referenced so that no finaliser closes the
+# parent's sockets from the child (the child ends with os._exit, which runs none).
+_INHERITED_CONNECTIONS: list[object] = []
+
+
+def _forget_inherited_connections() -> None:
+    """Start the child with no database connection at all.
+
+    The parent closes its connections before forking, but Django keeps them per thread, or per
+    context while an event loop runs in the thread (as under Playwright's sync API): a connection
+    opened outside the loop is not closed by `close_all` inside it, and the child, whose copy of the
+    loop is no longer running, would find it and talk over the parent's socket.
+    """
+    _INHERITED_CONNECTIONS.append(connections._connections)
+    connections._connections = Local(connections.thread_critical)
+
+
 def _child(ctx: _Context, chunks: list[list[RawRow]], language: str) -> None:
+    _forget_inherited_connections()
     try:
         with override(language):
             for chunk in chunks:
