@@ -126,6 +126,11 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Scans of case documents (ID cards, household registers...): outside the web root and never
+# served by a URL; the admin's download view checks the permission and the region.
+CASE_DOCUMENT_ROOT = Path(os.environ.get("CASE_DOCUMENT_ROOT", BASE_DIR / "var" / "case_documents"))
+# Largest accepted scan, in bytes (default 10 MB). Accepted types (PDF, JPEG, PNG) are checked by content.
+CASE_DOCUMENT_MAX_BYTES = int(os.environ.get("CASE_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 LOGIN_URL = "admin:login"
 

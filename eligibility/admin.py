@@ -18,6 +18,7 @@ from eligibility.models import (
 )
 from eligibility.reminders import reminder_text
 from enrollment.admin import SearchByPersonMixin
+from enrollment.scoping import LargeTablePaginator, RegionScopedAdminMixin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,7 +35,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(EligibilitySnapshot)
-class EligibilitySnapshotAdmin(SearchByPersonMixin, ReadOnlyAdmin):
+class EligibilitySnapshotAdmin(SearchByPersonMixin, RegionScopedAdminMixin, ReadOnlyAdmin):
+    region_path = "person__household_region"
     list_display = ["person", "state", "scheme", "benefits_from", "waiting_end", "gap_months", "next_change_on"]
     list_filter = ["state", "scheme"]
     list_select_related = ["person"]
@@ -47,7 +49,8 @@ class EligibilitySnapshotAdmin(SearchByPersonMixin, ReadOnlyAdmin):
 
 
 @admin.register(BenefitDecision)
-class BenefitDecisionAdmin(SearchByPersonMixin, ReadOnlyAdmin):
+class BenefitDecisionAdmin(SearchByPersonMixin, RegionScopedAdminMixin, ReadOnlyAdmin):
+    region_path = "person__household_region"
     list_display = ["person", "action_kind", "paid_on", "benefits_from", "waiting_end", "treatment", "explained"]
     list_filter = ["action_kind", "scheme", "treatment"]
     list_select_related = ["person"]
@@ -59,9 +62,11 @@ class BenefitDecisionAdmin(SearchByPersonMixin, ReadOnlyAdmin):
 
 
 @admin.register(ClaimYear)
-class ClaimYearAdmin(SearchByPersonMixin, admin.ModelAdmin):
+class ClaimYearAdmin(SearchByPersonMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+    region_path = "person__household_region"
     list_display = ["person", "year", "reimbursed", "ci_reward_used"]
     list_select_related = ["person"]
+    show_full_result_count = False
     autocomplete_fields = ["person"]
 
 
@@ -93,6 +98,9 @@ class RecomputeChunkInline(admin.TabularInline):
 
 @admin.register(RecomputeRun)
 class RecomputeRunAdmin(ReadOnlyAdmin):
+    """Whole-city jobs, not region-scoped: the role permissions keep them from clerks."""
+
+    paginator = LargeTablePaginator
     list_display = [
         "pk",
         "as_of",
@@ -115,8 +123,10 @@ class RecomputeRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(SearchByPersonMixin, ReadOnlyAdmin):
+class NotificationAdmin(SearchByPersonMixin, RegionScopedAdminMixin, ReadOnlyAdmin):
     """Reminders created by the recompute and their delivery, for clerks answering a resident."""
+
+    region_path = "person__household_region"
 
     list_display = ["person", "kind", "subject_on", "send_on", "status", "channels", "attempts", "sent_at"]
     list_filter = ["kind", "status", ("send_on", admin.DateFieldListFilter)]

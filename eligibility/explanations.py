@@ -7,11 +7,10 @@ it; this sentence only says where the person stands on the snapshot's day.
 import datetime
 
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from eligibility.models import BenefitDecision, CoverageState, EligibilitySnapshot
-from enrollment.models import Person, Scheme
+from eligibility.models import CoverageState, EligibilitySnapshot
+from enrollment.models import Scheme
 
 
 def _day(value: datetime.date | None) -> str:
@@ -40,15 +39,3 @@ def status_sentence(snapshot: EligibilitySnapshot) -> str:
     if snapshot.benefits_from:
         return _("Not covered yet; benefits start on %(start)s.") % {"start": _day(snapshot.benefits_from)}
     return _("Not enrolled.")
-
-
-def person_status_text(*, person: Person) -> str:
-    """The stored status and, after it, the explanation of the latest decision."""
-    snapshot = EligibilitySnapshot.objects.filter(person=person).first()
-    if snapshot is None:
-        return _("Not computed yet.")
-    text = status_sentence(snapshot)
-    decision = BenefitDecision.objects.filter(person=person, voided_at__isnull=True).order_by("-paid_on", "-pk").first()
-    if decision is not None:
-        text = f"{text} {decision.explanation_in(get_language())}"
-    return text

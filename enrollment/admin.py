@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from enrollment.admin_person import PersonPageMixin
 from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, PersonAdminForm, PersonEventAdminForm
 from enrollment.models import Enrollment, FamilyRelation, MilitaryService, Person, PersonEvent, Region, StaffRegion
+from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin, persons_queryset
 from enrollment.selectors import person_search
 from enrollment.services import person_save
 
@@ -49,7 +51,7 @@ class EnrollmentInlineFormSet(BaseInlineFormSet):
             spans.append((scheme, start, end))
 
 
-class EnrollmentInline(admin.TabularInline):
+class EnrollmentInline(RegionScopedInlineMixin, admin.TabularInline):
     model = Enrollment
     form = EnrollmentAdminForm
     formset = EnrollmentInlineFormSet
@@ -57,7 +59,7 @@ class EnrollmentInline(admin.TabularInline):
     extra = 0
 
 
-class PersonEventInline(admin.TabularInline):
+class PersonEventInline(RegionScopedInlineMixin, admin.TabularInline):
     model = PersonEvent
     form = PersonEventAdminForm
     fk_name = "person"
@@ -66,13 +68,13 @@ class PersonEventInline(admin.TabularInline):
     extra = 0
 
 
-class MilitaryServiceInline(admin.TabularInline):
+class MilitaryServiceInline(RegionScopedInlineMixin, admin.TabularInline):
     model = MilitaryService
     fields = ["start_date", "end_date", "evidence"]
     extra = 0
 
 
-class FamilyRelationInline(admin.TabularInline):
+class FamilyRelationInline(RegionScopedInlineMixin, admin.TabularInline):
     model = FamilyRelation
     form = FamilyRelationAdminForm
     fk_name = "person"
@@ -90,14 +92,18 @@ class RegionAdmin(HistoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(HistoryAdmin):
+class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
+    region_path = "household_region"
     form = PersonAdminForm
     list_display = ["id_number", "name", "gender", "birth_date", "household_region", "category"]
     list_filter = ["household_region", "category", "gender"]
     list_select_related = ["household_region"]
-    search_fields = ["id_number", "name"]
-    search_help_text = gettext_lazy("Resident ID number (whole or its beginning) or the beginning of the name.")
-    readonly_fields = ["gender", "birth_date", "eligibility_status", "created_at", "updated_at"]
+    search_fields = ["id_number", "name", "phone"]
+    search_help_text = gettext_lazy(
+        "Resident ID number (whole or its beginning), mobile number, or the beginning of the name."
+    )
+    # The status and its explanation head the page (PersonPageMixin), not a form field.
+    readonly_fields = ["gender", "birth_date", "created_at", "updated_at"]
     autocomplete_fields = ["user"]
     inlines = [EnrollmentInline, PersonEventInline, MilitaryServiceInline, FamilyRelationInline]
     # Counting millions of rows on every page view is what makes admin lists slow.
@@ -129,12 +135,6 @@ class PersonAdmin(HistoryAdmin):
             % {"examined": result.examined, "changed": result.changed, "failed": len(result.failures)},
         )
 
-    @admin.display(description=gettext_lazy("eligibility status"))
-    def eligibility_status(self, obj: Person) -> str:
-        from eligibility.explanations import person_status_text
-
-        return person_status_text(person=obj)
-
     def save_model(self, request: HttpRequest, obj: Person, form: PersonAdminForm, change: bool) -> None:
         resident_id = person_save(person=obj, today=timezone.localdate())
         for warning in resident_id.warnings:
@@ -152,20 +152,26 @@ class PersonAdmin(HistoryAdmin):
 
 
 class SearchByPersonMixin:
-    """Lists of person-owned rows are searched the way persons are: by ID number or name start."""
+    """Lists of person-owned rows are searched the way persons are: by ID number, phone or name
+    start; the persons searched are those the user serves (the rows are scoped as well)."""
 
-    search_fields = ["person__id_number", "person__name"]
+    search_fields = ["person__id_number", "person__name", "person__phone"]
+    search_help_text = gettext_lazy(
+        "Resident ID number (whole or its beginning), mobile number, or the beginning of the name."
+    )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(person__in=person_search(query=search_term)), False
+        persons = person_search(query=search_term, queryset=persons_queryset(user=request.user))
+        return queryset.filter(person__in=persons), False
 
 
 @admin.register(PersonEvent)
-class PersonEventAdmin(SearchByPersonMixin, HistoryAdmin):
+class PersonEventAdmin(SearchByPersonMixin, RegionScopedAdminMixin, HistoryAdmin):
+    region_path = "person__household_region"
     form = PersonEventAdminForm
     list_display = ["person", "kind", "date", "recorded_by", "created_at"]
     list_filter = ["kind"]
@@ -180,7 +186,8 @@ class PersonEventAdmin(SearchByPersonMixin, HistoryAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(SearchByPersonMixin, HistoryAdmin):
+class EnrollmentAdmin(SearchByPersonMixin, RegionScopedAdminMixin, HistoryAdmin):
+    region_path = "person__household_region"
     form = EnrollmentAdminForm
     list_display = ["person", "scheme", "region", "start_date", "end_date", "status"]
     list_filter = ["scheme", "status", "region"]
@@ -190,11 +197,13 @@ class EnrollmentAdmin(SearchByPersonMixin, HistoryAdmin):
 
 
 @admin.register(FamilyRelation)
-class FamilyRelationAdmin(SearchByPersonMixin, HistoryAdmin):
+class FamilyRelationAdmin(SearchByPersonMixin, RegionScopedAdminMixin, HistoryAdmin):
+    region_path = "person__household_region"
     form = FamilyRelationAdminForm
     list_display = ["person", "kind", "relative"]
     autocomplete_fields = ["person", "relative"]
     list_select_related = ["person", "relative"]
+    show_full_result_count = False
 
 
 @admin.register(StaffRegion)
@@ -202,3 +211,6 @@ class StaffRegionAdmin(HistoryAdmin):
     list_display = ["user", "region"]
     list_select_related = ["user", "region"]
     autocomplete_fields = ["user"]
+
+
+from enrollment import admin_cases  # noqa: E402, F401 - registers the case screens

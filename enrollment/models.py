@@ -5,7 +5,11 @@ import, shell) can store a person without a valid ID shape or an enrolment that 
 starts. Every model keeps its full change history (django-simple-history).
 """
 
+import datetime
+import os
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -349,3 +353,266 @@ class MilitaryService(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_date:%Y-%m}–{self.end_date:%Y-%m}"
+
+
+# --- Cases (办件): the requests clerks handle, their document checklist and their history ----------
+
+
+class CaseDocumentStorage(FileSystemStorage):
+    """Files under settings.CASE_DOCUMENT_ROOT, read when used (so a changed setting applies), with
+    no URL: nothing serves this folder; downloads go through the admin view that checks the
+    permission and the region."""
+
+    @property
+    def base_location(self) -> str:  # type: ignore[override]
+        return str(settings.CASE_DOCUMENT_ROOT)
+
+    @property
+    def location(self) -> str:  # type: ignore[override]
+        return os.path.abspath(self.base_location)
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("Case documents have no URL; use the admin's download view.")
+
+
+def case_document_storage() -> CaseDocumentStorage:
+    """A callable, so that the storage stays out of the migrations."""
+    return CaseDocumentStorage()
+
+
+def case_document_path(instance: "CaseDocument", filename: str) -> str:
+    # The resident's file name is kept in `original_name` only: names on disk are not guessable
+    # and carry no personal data.
+    import uuid
+    from pathlib import PurePath
+
+    return f"cases/{instance.case_id}/{instance.code}-{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class CaseKind(models.TextChoices):
+    RESIDENT_ENROLMENT = "resident_enrolment", _("resident insurance enrolment")
+    FLEXIBLE_ENROLMENT = "flexible_enrolment", _("flexible-worker enrolment")
+    SCHEME_SWITCH = "scheme_switch", _("scheme switch")
+    TRANSFER_IN = "transfer_in", _("transfer in from another region")
+    TRANSFER_OUT = "transfer_out", _("transfer out to another region")
+    BACK_PAYMENT = "back_payment", _("back payment")
+    REPAIR_PAYMENT = "repair_payment", _("repair payment")
+    SPECIAL_GROUP = "special_group", _("special-group status")
+    CORRECTION = "correction", _("correction of personal data")
+
+
+class CaseState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    IN_REVIEW = "in_review", _("in review")
+    NEEDS_INFORMATION = "needs_information", _("needs information from the resident")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    CLOSED = "closed", _("closed")
+
+
+# States in which the case is still being worked on (it can be edited, assigned, appear in queues).
+OPEN_CASE_STATES = [CaseState.DRAFT, CaseState.SUBMITTED, CaseState.IN_REVIEW, CaseState.NEEDS_INFORMATION]
+# States in which the deadline runs (waiting for the resident pauses it).
+RUNNING_CASE_STATES = [CaseState.SUBMITTED, CaseState.IN_REVIEW]
+
+
+class Case(models.Model):
+    """A request handled at the service hall (办件). A resident not yet in the register is registered
+    first (the person record, without an enrolment); the case is then opened for that person.
+
+    `details` holds what the approval needs, validated per kind by `enrollment.cases.case_details_clean`.
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("handling region"), on_delete=models.PROTECT, related_name="cases"
+    )
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cases")
+    kind = models.CharField(_("case kind"), max_length=30, choices=CaseKind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=CaseState.choices, default=CaseState.DRAFT)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    waiting_since = models.DateField(
+        _("waiting for the resident since"),
+        null=True,
+        blank=True,
+        help_text=_("The deadline does not run while the case waits for the resident."),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+    outcome = models.TextField(_("what the approval did"), blank=True)
+    created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        permissions = [("approve_case", _("Can approve or reject cases"))]
+        indexes = [
+            models.Index(fields=["region", "state"], name="case_region_state"),
+            models.Index(fields=["assigned_to", "state"], name="case_assignee_state"),
+            models.Index(fields=["state", "due_on"], name="case_state_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=CaseKind.values), name="case_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=CaseState.values), name="case_state_valid"),
+            models.CheckConstraint(
+                # A draft may also be closed as withdrawn without ever being submitted.
+                condition=Q(state__in=[CaseState.DRAFT, CaseState.CLOSED]) | Q(submitted_at__isnull=False),
+                name="case_submitted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaseState.REJECTED) | ~Q(decision_reason=""),
+                name="case_rejected_has_reason",
+                violation_error_message=_("Give the reason for the rejection."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaseState.CLOSED) | Q(closed_at__isnull=False), name="case_closed_has_time"
+            ),
+            models.UniqueConstraint(
+                fields=["person", "kind"],
+                condition=Q(state__in=OPEN_CASE_STATES),
+                name="case_one_open_per_kind",
+                violation_error_message=_("This person already has an open case of this kind."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} · {self.person}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_CASE_STATES
+
+    def is_overdue(self, as_of: datetime.date) -> bool:
+        """The deadline passed while the case was with the agency (not while waiting for the resident)."""
+        return self.state in RUNNING_CASE_STATES and self.due_on is not None and self.due_on < as_of
+
+
+class CaseDocument(models.Model):
+    """One line of a case's checklist: the document, whether the clerk received and verified it, the scan."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="documents")
+    code = models.CharField(_("document"), max_length=40)
+    required = models.BooleanField(_("required"), default=True)
+    received = models.BooleanField(_("received"), default=False)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("received by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    verified = models.BooleanField(_("verified"), default=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    file = models.FileField(
+        _("scan"), storage=case_document_storage, upload_to=case_document_path, max_length=200, blank=True
+    )
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    content_type = models.CharField(_("file type"), max_length=40, blank=True)
+    size = models.PositiveIntegerField(_("size in bytes"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("case document")
+        verbose_name_plural = _("document checklist")
+        ordering = ["case_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "code"],
+                name="case_document_once",
+                violation_error_message=_("This document is already on the checklist."),
+            ),
+            models.CheckConstraint(
+                condition=Q(verified=False) | Q(received=True),
+                name="case_document_verified_received",
+                violation_error_message=_("A document must be received before it is verified."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from enrollment.checklists import document_label
+
+        return str(document_label(self.code))
+
+
+class CaseTransition(models.Model):
+    """Every move of a case (and every assignment): who, when, from which state to which, and why."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField(_("action"), max_length=30)
+    from_state = models.CharField(_("from state"), max_length=20, choices=CaseState.choices, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, choices=CaseState.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("case transition")
+        verbose_name_plural = _("case history")
+        ordering = ["case_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '∅'} → {self.to_state} ({self.action})"
+
+
+class WorkCalendarDay(models.Model):
+    """An exception to "Monday to Friday" in the national work calendar: a public holiday on a
+    weekday, or a make-up working day (调休) on a weekend. Each year comes from the State Council
+    notice, named in `source`; administrators add the next year when it is published."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(
+        _("working day"), help_text=_("Ticked: a make-up working day (调休). Not ticked: a public holiday.")
+    )
+    name = models.CharField(_("name"), max_length=60, help_text=_("e.g. Spring Festival"))
+    source = models.CharField(_("source"), max_length=120, help_text=_("The notice, e.g. 国办发明电〔2024〕12号"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("work-calendar day")
+        verbose_name_plural = _("work calendar (holidays and make-up days)")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name}"

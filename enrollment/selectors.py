@@ -1,14 +1,16 @@
 """Reads of the register. Every clerk-facing list goes through these."""
 
 import datetime
+import re
 
 from django.db.models import Q, QuerySet
 
 from enrollment.identity import ID_NUMBER_LENGTH, normalize_id_number
-from enrollment.models import Enrollment, Person
+from enrollment.models import MOBILE_PATTERN, Enrollment, Person
 
 # Shorter digit strings are treated as the start of an ID number (e.g. the area code and birth date).
 MIN_ID_PREFIX = 6
+MOBILE_NUMBER = re.compile(MOBILE_PATTERN)
 
 
 def person_get_by_id_number(*, id_number: str) -> Person | None:
@@ -16,10 +18,11 @@ def person_get_by_id_number(*, id_number: str) -> Person | None:
 
 
 def person_search(*, query: str, queryset: QuerySet[Person] | None = None) -> QuerySet[Person]:
-    """Find persons by ID number (whole or leading part) or by name (leading characters).
+    """Find persons by ID number (whole or leading part), mobile number or name (leading characters).
 
-    Both lookups use an index, so the search stays fast on millions of rows; a name is matched from
+    Every lookup uses an index, so the search stays fast on millions of rows; a name is matched from
     its start because that is how clerks type it and because a contains-search cannot use an index.
+    Pass the user's scoped persons as `queryset` (enrollment.scoping.persons_queryset).
     """
     persons = Person.objects.all() if queryset is None else queryset
     term = query.strip()
@@ -28,6 +31,11 @@ def person_search(*, query: str, queryset: QuerySet[Person] | None = None) -> Qu
     as_id = normalize_id_number(term)
     if len(as_id) == ID_NUMBER_LENGTH and as_id[:-1].isdigit():
         return persons.filter(id_number=as_id)
+    if MOBILE_NUMBER.match(as_id):
+        # 11 digits starting with 1[3-9] is how residents give their mobile number, but it is also
+        # the start of an ID number of Hebei, Shanxi or Inner Mongolia (area codes 13-15): both
+        # lookups, each on its index (PostgreSQL combines them with a BitmapOr).
+        return persons.filter(Q(phone=as_id) | Q(id_number__startswith=as_id))
     if as_id[:MIN_ID_PREFIX].isdigit() and len(as_id) >= MIN_ID_PREFIX:
         return persons.filter(id_number__startswith=as_id)
     return persons.filter(name__startswith=term)

@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules.explain import WARNING_TEXTS
 from enrollment.admin import SearchByPersonMixin
+from enrollment.scoping import PERSON_CHOICE_MESSAGE, RegionScopedAdminMixin, persons_queryset
 from payments import admin_imports  # noqa: F401 - registers the import screens
 from payments.forms import PaymentRecordForm, PaymentReverseForm, PolicyProfileAdminForm
 from payments.models import LedgerEntry, Payment, PaymentKind, PaymentStatus, PolicyProfile
@@ -30,8 +31,11 @@ from payments.views import payment_label, payment_period_text
 
 
 @admin.register(PolicyProfile)
-class PolicyProfileAdmin(SimpleHistoryAdmin):
-    """Supervisors and administrators keep the parameters; the form refuses an invalid policy."""
+class PolicyProfileAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
+    """Supervisors and administrators keep the parameters of their regions; clerks read them; the
+    form refuses an invalid policy."""
+
+    region_path = "region"
 
     form = PolicyProfileAdminForm
     list_display = ["region", "scope", "coverage_year", "effective_from", "name", "title", "updated_at"]
@@ -62,8 +66,10 @@ class PolicyProfileAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(SearchByPersonMixin, admin.ModelAdmin):
+class PaymentAdmin(SearchByPersonMixin, RegionScopedAdminMixin, admin.ModelAdmin):
     """Payments are recorded and reversed through the payment services, never edited."""
+
+    region_path = "person__household_region"
 
     list_display = ["paid_at", "person", "scheme", "period", "amount", "channel", "reference", "status", "receipt"]
     list_filter = ["channel", "status", "scheme", "paid_on"]
@@ -183,6 +189,10 @@ class PaymentAdmin(SearchByPersonMixin, admin.ModelAdmin):
             admin_site=self.admin_site,
             recording=recording,
         )
+        # Only persons of the user's regions can be chosen (and the autocomplete offers only those).
+        person_field = form.fields["person"]
+        person_field.queryset = persons_queryset(user=request.user).select_related("household_region")
+        person_field.error_messages["invalid_choice"] = PERSON_CHOICE_MESSAGE
         quote = None
         tiers: list[str] = []
         if request.method == "POST" and form.is_valid():
@@ -286,13 +296,18 @@ def _quote_warnings(quote: Quote | None) -> list[tuple[str, str]]:
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(SearchByPersonMixin, admin.ModelAdmin):
-    """The ledger is written by payment services; clerks read it here."""
+class LedgerEntryAdmin(SearchByPersonMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+    """The ledger is written by payment services; clerks read it here. Rows belong to the person's
+    household region (not the entry's own pooling region), so a clerk sees the whole history of
+    the persons they serve, including years paid elsewhere before a move."""
+
+    region_path = "person__household_region"
 
     list_display = ["person", "scheme", "period", "kind", "amount_due", "amount_paid", "paid_on", "voided_at"]
     list_filter = ["scheme", "kind"]
     list_select_related = ["person"]
     show_full_result_count = False
+    list_per_page = 50
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from enrollment.models import StaffRegion
+from enrollment.scoping import OUT_OF_SCOPE_MESSAGE, RegionScopedAdminMixin, regions_of
 from payments.imports import (
     ImportFileError,
     ImportRefused,
@@ -55,8 +57,16 @@ class ImportUploadForm(forms.Form):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
-    """Batches are written by the import service only; clerks upload, preview, confirm and read."""
+class ImportBatchAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+    """Batches are written by the import service only; clerks upload, preview, confirm and read.
+
+    A batch has no region of its own (a channel's file may pay for persons of several regions):
+    it belongs to the service hall that imported it, i.e. to the regions of the staff member who
+    uploaded it. Clerks of a hall see and confirm each other's previews, not other halls' files;
+    batches imported by the command (no uploader) are seen by administrators and analysts only.
+    """
+
+    region_path = "uploaded_by__staff_regions__region"
 
     list_display = [
         "started_at",
@@ -77,6 +87,15 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ImportBatch]:
         return super().get_queryset(request).defer("content")
 
+    def scope_queryset(self, request: HttpRequest, queryset: QuerySet[ImportBatch]) -> QuerySet[ImportBatch]:
+        # Through a subquery rather than the join along `region_path`: an uploader serving two
+        # regions would otherwise list each batch twice.
+        regions = regions_of(request.user)
+        if regions is None:
+            return queryset
+        uploaders = StaffRegion.objects.filter(region__in=sorted(regions)).values("user_id")
+        return queryset.filter(uploaded_by__in=uploaders)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -87,7 +106,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) or self.has_import_permission(request)
+        # Importing implies reading the batches, but only those of the user's hall.
+        return super().has_view_permission(request, obj) or (
+            self.has_import_permission(request) and self.in_scope(request, obj)
+        )
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(IMPORT_PERMISSION))
@@ -124,11 +146,15 @@ class ImportBatchAdmin(admin.ModelAdmin):
             _("CSV"),
         )
 
-    def _batch(self, request: HttpRequest, object_id: int) -> ImportBatch:
+    def _batch(self, request: HttpRequest, object_id: int, *, content: bool = False) -> ImportBatch:
+        """The batch if the user may see it: 404 if there is none, 403 if another hall imported it."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        batch = ImportBatch.objects.defer("content").select_related("uploaded_by").filter(pk=object_id).first()
+        batches = self.scope_queryset(request, ImportBatch.objects.select_related("uploaded_by"))
+        batch = (batches if content else batches.defer("content")).filter(pk=object_id).first()
         if batch is None:
+            if ImportBatch.objects.filter(pk=object_id).exists():
+                raise PermissionDenied(str(OUT_OF_SCOPE_MESSAGE))
             raise Http404
         return batch
 
@@ -191,9 +217,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     def confirm_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         if not self.has_import_permission(request):
             raise PermissionDenied
-        preview = ImportBatch.objects.filter(pk=object_id).first()
-        if preview is None:
-            raise Http404
+        preview = self._batch(request, object_id, content=True)
         try:
             batch = payments_import_confirm(preview=preview, by=request.user)
         except (ImportRefused, ImportFileError) as error:

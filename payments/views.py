@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from enrollment.scoping import scope_queryset
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.money import amount_in_chinese_capitals
 
@@ -49,13 +50,13 @@ def payment_period_text(payment: Payment) -> str:
 
 
 def _receipts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Payment]:
-    """Staff who may read payments see every receipt; anyone else only the receipts of the person
-    linked to their account (none for anonymous visitors)."""
+    """Staff who may read payments see the receipts of their regions; anyone else only the receipts
+    of the person linked to their account (none for anonymous visitors)."""
     payments = Payment.objects.select_related("person__household_region", "decision", "recorded_by")
     if not user.is_authenticated:
         return payments.none()
     if user.is_staff and user.has_perm("payments.view_payment"):
-        return payments
+        return scope_queryset(user=user, queryset=payments, region_path="person__household_region")
     return payments.filter(person__user=user)
 
 

@@ -85,3 +85,28 @@ class StaffRegionFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     region = factory.SubFactory(RegionFactory)
+
+
+# --- cases (appended by the cases issue) ---
+from enrollment.models import Case, CaseDocument, CaseKind  # noqa: E402
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """A draft case written directly (tests of the services open cases through `case_open`)."""
+
+    class Meta:
+        model = Case
+
+    person = factory.SubFactory(PersonFactory)
+    region = factory.SubFactory(RegionFactory)
+    kind = CaseKind.RESIDENT_ENROLMENT
+    details = factory.LazyFunction(lambda: {"start_date": "2026-01-01"})
+
+
+class CaseDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseDocument
+
+    case = factory.SubFactory(CaseFactory)
+    code = "id_card"
+    required = True

@@ -10,7 +10,7 @@ from tests.factories import TEST_PASSWORD, PersonFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 
-INLINE_PREFIXES = ["enrollments", "events", "relations"]
+INLINE_PREFIXES = ["enrollments", "events", "military_services", "relations"]
 
 
 def login(client, user, language="zh-hans"):

@@ -15,7 +15,7 @@ from enrollment.roles import SUPERVISOR
 from payments.models import LedgerEntry, Payment, PolicyProfile
 from payments.policy import policy_profiles_load
 from payments.services import PaymentRequest, payment_record
-from tests.factories import TEST_PASSWORD, PersonFactory, RegionFactory, UserFactory
+from tests.factories import TEST_PASSWORD, PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -23,8 +23,10 @@ RECORD_URL = "admin:payments_payment_record"
 
 
 @pytest.fixture
-def supervisor(roles):
-    return UserFactory(username="supervisor", is_staff=True, groups=[roles[SUPERVISOR]])
+def supervisor(roles, nanchang):
+    user = UserFactory(username="supervisor", is_staff=True, groups=[roles[SUPERVISOR]])
+    StaffRegionFactory(user=user, region=nanchang)  # supervisors work in the regions they serve
+    return user
 
 
 @pytest.fixture
@@ -211,6 +213,7 @@ def test_a_rate_tier_is_chosen_from_those_the_region_offers(client, clerk, db):
     policy_profiles_load()
     PolicyProfile.objects.filter(region=region).update(flexible_rate_tiers=["0.045", "0.065"])
     worker = PersonFactory(household_region=region)
+    StaffRegionFactory(user=clerk, region=region)  # clerks record payments of the regions they serve
     login(client, clerk)
     data = record_data(
         worker, kind="employee_months", cover_from="2025-01", cover_to="2025-12", paid_at="2025-01-10T10:00"

@@ -135,6 +135,11 @@ def test_staff_without_the_payment_permission_get_not_found(client, payment):
     assert get(client, payment).status_code == 404
 
 
+def test_a_clerk_of_another_region_gets_not_found(client, other_region_clerk, payment):
+    client.force_login(other_region_clerk)
+    assert get(client, payment).status_code == 404
+
+
 def test_an_unknown_payment_is_not_found_for_staff(client, clerk, db):
     client.force_login(clerk)
     assert client.get(reverse("payments:receipt", args=[987654])).status_code == 404
