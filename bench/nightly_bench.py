@@ -1,6 +1,6 @@
 """The nightly recompute at city scale, through real Celery workers and Redis, on PostgreSQL.
 
-    python bench/nightly_bench.py [--persons 1000000] [--chunk-size 2000] [--workers 2]
+    python bench/nightly_bench.py [--persons 1000000] [--chunk-size 10000] [--workers 2]
 
 Fills a scratch database `<name>_nightly_bench` with a generated population (once; kept for the
 next run), then prints (a) a full recompute with the given number of worker processes, in persons
@@ -98,7 +98,7 @@ def wait_for_run(run_id: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--persons", type=int, default=1_000_000)
-    parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument("--chunk-size", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     ensure_database()

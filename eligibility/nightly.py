@@ -9,9 +9,11 @@ tasks on any number of workers; the last chunk to finish closes the run.
 """
 
 import datetime
+import gc
 import logging
-from collections.abc import Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -27,14 +29,15 @@ from eligibility.models import (
     RunStatus,
 )
 from eligibility.reminders import ReminderDraft, reminders_due, reminders_replace
-from eligibility.rules.status import Status
 from eligibility.selectors import bigint_array, facts_for_persons
 from eligibility.snapshots import PolicyIndex, SnapshotValues, snapshot_values, snapshots_write, stored_for_persons
 from enrollment.models import Person
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_SIZE = 2000
+# 10,000 persons per chunk: on 1,000,000 persons with 2 workers, 7,700 persons/s against 7,000 with
+# 2,000 (fewer round trips and task hand-overs), for a worker peak of 135 MiB instead of 103 MiB.
+DEFAULT_CHUNK_SIZE = 10_000
 # A run that made no progress for this long is taken as dead: a new start takes it over.
 STALE_AFTER = datetime.timedelta(minutes=30)
 # Marks set shortly before a chunk started may belong to transactions that committed after its
@@ -138,13 +141,33 @@ def recompute_persons(
 
     A person whose facts make the rules fail is reported and skipped; the others are done.
     """
+    # The cyclic garbage collector took about a third of the Python time of a chunk, walking the
+    # facts of ten thousand persons again and again; they are freed by reference counting anyway,
+    # and the few cycles wait until the chunk ends.
+    with collector_paused():
+        return _recompute_persons(person_ids=person_ids, as_of=as_of, policies=policies)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _recompute_persons(*, person_ids: list[int], as_of: datetime.date, policies: PolicyIndex | None) -> BatchResult:
     started = timezone.now()
     policies = policies or PolicyIndex.load()
     facts = facts_for_persons(person_ids)
     existing = stored_for_persons(list(facts))
     result = BatchResult()
-    # A status depends on the coverage only (see snapshot_values): one computation per coverage_key.
-    computed: dict[Hashable, tuple[Status, SnapshotValues]] = {}
+    # A status depends on the coverage only (see snapshot_values), and so do the reminders but for
+    # the person they are addressed to: one computation per coverage_key.
+    computed: dict[Hashable, tuple[SnapshotValues, list[ReminderDraft]]] = {}
     changed: list[tuple[int, SnapshotValues]] = []
     reminders: list[ReminderDraft] = []
     done: list[int] = []
@@ -155,13 +178,16 @@ def recompute_persons(
         result.examined += 1
         try:
             key = person_facts.coverage_key
-            status_and_values = computed.get(key) if key is not None else None
-            if status_and_values is None:
-                status_and_values = snapshot_values(facts=person_facts, as_of=as_of, policies=policies)
+            shared = computed.get(key) if key is not None else None
+            if shared is None:
+                status, values = snapshot_values(facts=person_facts, as_of=as_of, policies=policies)
+                drafts = reminders_due(facts=person_facts, status=status, as_of=as_of, policies=policies)
                 if key is not None:
-                    computed[key] = status_and_values
-            status, values = status_and_values
-            reminders += reminders_due(facts=person_facts, status=status, as_of=as_of, policies=policies)
+                    computed[key] = (values, drafts)
+            else:
+                values, drafts = shared
+                drafts = [replace(draft, person_id=person_id) for draft in drafts]
+            reminders += drafts
         except Exception as error:  # noqa: BLE001 - one person's bad facts must not stop the run
             result.failures.append({"person_id": person_id, "error": f"{type(error).__name__}: {error}"})
             continue

@@ -187,3 +187,18 @@ def test_the_command_runs_in_process_and_reports(nanchang, policies, capsys):
     assert "3/3 chunks, 15 examined" in out
     with pytest.raises(CommandError, match="not a date"):
         call_command("recompute_eligibility", "--as-of", "2026-02-30")
+
+
+def test_the_garbage_collector_is_paused_during_a_batch_and_restored_even_after_an_error(monkeypatch):
+    import gc
+
+    seen = []
+
+    def failing(**kwargs):
+        seen.append(gc.isenabled())
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(nightly, "_recompute_persons", failing)
+    with pytest.raises(RuntimeError):
+        nightly.recompute_persons(person_ids=[1], as_of=dt.date(2026, 3, 15), policies=None)
+    assert seen == [False] and gc.isenabled()
