@@ -451,6 +451,10 @@ def demo_data_load() -> DemoResult:
             _, created = _user(username, password_hash=password_hash, staff=staff, superuser=superuser, groups=groups)
             if created:
                 result.users_created.append(username)
+        # The demo supervisor oversees every demo region (staff see only the regions they serve).
+        supervisor = get_user_model().objects.get(username="supervisor")
+        for region in regions.values():
+            StaffRegion.objects.get_or_create(user=supervisor, region=region)
         for demo_region in REGIONS:
             clerk, created = _user(demo_region.username, password_hash=password_hash, staff=True, groups=(CLERK,))
             StaffRegion.objects.get_or_create(user=clerk, region=regions[demo_region.code])

@@ -67,6 +67,14 @@ def assert_accounts_have_their_roles_and_regions():
         assert list(clerk.groups.values_list("name", flat=True)) == ["clerk"]
         assert list(StaffRegion.objects.filter(user=clerk).values_list("region__code", flat=True)) == [region.code]
     assert users.get(username="analyst").groups.get().name == "analyst"
+    # The supervisor serves every demo region, so the scoped screens show them the whole register.
+    from enrollment.scoping import persons_queryset
+
+    supervisor = users.get(username="supervisor")
+    assert set(StaffRegion.objects.filter(user=supervisor).values_list("region__code", flat=True)) == {
+        region.code for region in REGIONS
+    }
+    assert persons_queryset(user=supervisor).count() == Person.objects.count()
     resident = users.get(username="resident")
     assert not resident.is_staff
     assert resident.insured_person.enrollments.exists()
