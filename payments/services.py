@@ -224,6 +224,9 @@ def premium_quote_under(
 
     The reconciliation import loads the rows and facts of a whole chunk at once and calls this.
     """
+    if request.cover_from is not None and request.cover_to is not None and request.cover_from > request.cover_to:
+        # EMP-2 "from the month after the last paid one to December" when December is paid already.
+        raise PaymentRefused("ALREADY_PAID", _("These periods are already paid."))
     profile = profile_of(policy_row)
     if request.rate is not None:
         profile = _profile_with_rate(

@@ -339,3 +339,12 @@ def test_concurrent_payments_of_one_year_with_different_references_accept_one():
 
     assert len(outcomes) == 1 and sorted(errors) == ["RES_ALREADY_PAID", "RES_ALREADY_PAID"]
     assert Payment.objects.count() == 1
+
+
+def test_months_running_backwards_are_refused_as_already_paid_not_a_crash(nanchang, policies):
+    # "From the month after the last paid one to December" when December is paid: January to December before it.
+    person = PersonFactory(household_region=nanchang)
+    request = PaymentRequest.employee_months(D(2026, 1, 1), D(2025, 12, 1))
+    with pytest.raises(PaymentRefused) as info:
+        premium_quote(person=person, request=request, on=D(2025, 12, 10))
+    assert info.value.code == "ALREADY_PAID"
