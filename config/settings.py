@@ -5,6 +5,7 @@ comes from environment variables (see `.env.example`). With nothing set it runs 
 default: SQLite in the project folder and Celery tasks executed in-process.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "simple_history",
+    # Counts failed sign-ins (portal and clerk admin) and locks out by user name + address.
+    "axes",
     "enrollment",
     "payments",
     "eligibility",
@@ -62,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the collected static files without DEBUG (no separate web server needed for them).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records which user made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: answers a locked-out sign-in with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,6 +111,13 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The lockout check first (django-axes, see enrollment/portal/accounts.py): a locked-out user name +
+# address is refused before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "enrollment.portal.accounts.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -125,6 +139,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# WhiteNoise serves STATIC_ROOT (after `collectstatic`) with compression. STATIC_MANIFEST=1 (production)
+# adds content hashes to the file names so browsers may cache them for a year; it needs `collectstatic`
+# to have run before the first page is rendered, which is why it is off by default (tests, `make run`).
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", default=False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Scans of case documents (ID cards, household registers...): outside the web root and never
 # served by a URL; the admin's download view checks the permission and the region.
@@ -133,6 +159,33 @@ CASE_DOCUMENT_ROOT = Path(os.environ.get("CASE_DOCUMENT_ROOT", BASE_DIR / "var" 
 CASE_DOCUMENT_MAX_BYTES = int(os.environ.get("CASE_DOCUMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 LOGIN_URL = "admin:login"
+
+# Sign-in lockout (django-axes), for the resident portal and the clerk admin alike: after
+# AXES_FAILURE_LIMIT failed attempts for one user name from one address, that pair is refused for
+# AXES_COOLOFF_MINUTES (a resident on a shared phone network does not lock out everyone else).
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "enrollment.portal.accounts_views.locked_out"
+# No admin screens for the attempt logs: they hold user names (residents' ID numbers) and addresses of
+# every region, outside the region scoping. An administrator lifts a lock with
+# `manage.py axes_reset_username <user name>`; a resident lifts it by resetting the password by SMS code.
+AXES_ENABLE_ADMIN = False
+# The address is REMOTE_ADDR (django-ipware is not installed): behind a reverse proxy every request
+# comes from the proxy, and the lockout then works per user name only, which is still safe.
+
+# One-time codes of the resident portal (registration, password reset), sent by SMS through
+# PORTAL_SMS_BACKEND: LogSmsBackend (default: writes the text, code included, to the log — for
+# development only), ConsoleSmsBackend, GatewaySmsBackend (the agency's SMS gateway of
+# NOTIFICATION_SMS_URL), MemorySmsBackend (tests). All in enrollment/portal/accounts.py.
+PORTAL_SMS_BACKEND = os.environ.get("PORTAL_SMS_BACKEND", "enrollment.portal.accounts.LogSmsBackend")
+PORTAL_CODE_TTL_MINUTES = int(os.environ.get("PORTAL_CODE_TTL_MINUTES", "10"))
+PORTAL_CODE_MAX_ATTEMPTS = int(os.environ.get("PORTAL_CODE_MAX_ATTEMPTS", "5"))
+# A new code for the same phone no sooner than this, and at most PORTAL_CODES_PER_HOUR an hour.
+PORTAL_CODE_RESEND_SECONDS = int(os.environ.get("PORTAL_CODE_RESEND_SECONDS", "60"))
+PORTAL_CODES_PER_HOUR = int(os.environ.get("PORTAL_CODES_PER_HOUR", "5"))
 
 # The history pages' "revert" would let anyone who may view a record overwrite it; changes go
 # through the forms and services only.

@@ -13,4 +13,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("payments/", include("payments.urls")),
+    path("my/", include("enrollment.portal.urls")),
 ]

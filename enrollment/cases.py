@@ -961,3 +961,122 @@ def cases_overdue(*, user: AbstractBaseUser, as_of: datetime.date) -> QuerySet[C
 
 def cases_waiting_for_resident(*, user: AbstractBaseUser) -> QuerySet[Case]:
     return cases_scoped(user=user).filter(state=CaseState.NEEDS_INFORMATION).order_by("waiting_since", "pk")
+
+
+# --- the resident's side (the self-service portal; appended for issue 7) ------------------------
+#
+# A resident is not staff and serves no region, so the clerk-side services above (which check the
+# region of `by`) refuse them. These services check instead that the resident may act for the case's
+# person (their own record or a child's, `enrollment.portal.access.persons_of`), and otherwise use
+# the same details check, checklist, upload checks, deadline arithmetic and history as the clerks'.
+
+
+def _refuse_not_theirs(person: Person, by: AbstractBaseUser) -> None:
+    from enrollment.portal.access import persons_of
+
+    if not persons_of(by).filter(pk=person.pk).exists():
+        raise ValidationError(_("You may only apply for yourself or for a child in your care."))
+
+
+def _resident_store_scan(locked: CaseDocument, upload: UploadedFile, by: AbstractBaseUser) -> str:
+    """Store a checked scan on a locked checklist line (as `case_document_upload` does); the stored name."""
+    content_type, extension = case_document_check_upload(upload)
+    now = timezone.now()
+    locked.file.save(f"scan{extension}", upload, save=False)
+    locked.original_name = (upload.name or "")[-200:]
+    locked.content_type = content_type
+    locked.size = upload.size
+    locked.uploaded_by, locked.uploaded_at = by, now
+    if not locked.received:
+        locked.received, locked.received_by, locked.received_at = True, by, now
+    # A replaced scan must be checked again by the clerk.
+    locked.verified, locked.verified_by, locked.verified_at = False, None, None
+    locked.save()
+    return locked.file.name
+
+
+def _resident_store_scans(
+    case: Case, uploads: dict[str, UploadedFile], by: AbstractBaseUser, stored: list[str]
+) -> None:
+    """Attach scans by document code; a code that is not on the case's checklist is refused."""
+    for upload in uploads.values():
+        case_document_check_upload(upload)
+    lines = {doc.code: doc for doc in CaseDocument.objects.select_for_update().filter(case=case)}
+    for code, upload in uploads.items():
+        if code not in lines:
+            raise ValidationError(
+                {code: _("“%(document)s” is not on this application's checklist.") % {"document": document_label(code)}}
+            )
+        stored.append(_resident_store_scan(lines[code], upload, by))
+
+
+def _delete_stored(stored: list[str]) -> None:
+    storage = CaseDocument._meta.get_field("file").storage  # type: ignore[attr-defined]
+    for name in stored:
+        storage.delete(name)
+
+
+def case_apply(
+    *, person: Person, kind: str, details: dict[str, Any], by: AbstractBaseUser, uploads: dict[str, UploadedFile]
+) -> Case:
+    """A resident's application from the portal: the case is opened for the person in their household
+    region (opened by the resident, assigned to nobody), the scans are attached to its checklist
+    (PDF/JPEG/PNG by content, size-limited) and it is submitted at once, so it waits in the
+    "unassigned cases of my region" queue of that region's clerks. All or nothing."""
+    _refuse_not_theirs(person, by)
+    region = person.household_region
+    clean = case_details_clean(kind=kind, details=details, person=person, region=region)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            Person.objects.select_for_update().filter(pk=person.pk).get()
+            if Case.objects.filter(person=person, kind=kind, state__in=OPEN_CASE_STATES).exists():
+                raise ValidationError(_("This person already has an open case of this kind."))
+            case = Case.objects.create(person=person, region=region, kind=kind, details=clean, opened_by=by)
+            _sync_checklist(case)
+            _record(case, action="open", from_state="", by=by)
+            _resident_store_scans(case, uploads, by, stored)
+            now = timezone.now()
+            case.state = CaseState.SUBMITTED
+            case.submitted_at = now
+            case.due_on = add_working_days(timezone.localdate(now), deadline_working_days(kind), work_calendar_load())
+            case.save()
+            _record(case, action="submit", from_state=CaseState.DRAFT, by=by)
+    except Exception:
+        # Nothing was recorded, so the files written for it must not stay behind.
+        _delete_stored(stored)
+        raise
+    return case
+
+
+def case_answer(*, case: Case, by: AbstractBaseUser, message: str, uploads: dict[str, UploadedFile]) -> Case:
+    """The resident answers the clerk's request for information (补正材料): the message is kept in the
+    case's history, the scans are attached to the checklist, and the case goes back to review with
+    the deadline moved by the working days spent waiting (as `case_resume`)."""
+    _refuse_not_theirs(case.person, by)
+    if not message.strip() and not uploads:
+        raise ValidationError({"message": _("Write an answer or attach at least one document.")})
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = _lock(case)
+            if locked.state != CaseState.NEEDS_INFORMATION:
+                raise ValidationError(
+                    _("This application is %(state)s; it is not waiting for an answer from you.")
+                    % {"state": locked.get_state_display()}
+                )
+            _resident_store_scans(locked, uploads, by, stored)
+            before = locked.state
+            today = timezone.localdate()
+            if locked.due_on is not None and locked.waiting_since is not None:
+                calendar = work_calendar_load()
+                waited = working_days_between(locked.waiting_since, today, calendar)
+                locked.due_on = add_working_days(locked.due_on, waited, calendar)
+            locked.state = CaseState.IN_REVIEW
+            locked.waiting_since = None
+            locked.save()
+            _record(locked, action="resident_answer", from_state=before, by=by, reason=message)
+    except Exception:
+        _delete_stored(stored)
+        raise
+    return _finish(case, locked)

@@ -134,7 +134,7 @@ def demo_logins() -> list[DemoLogin]:
     logins += [
         DemoLogin("supervisor", "supervisor, all regions", "/admin/"),
         DemoLogin("analyst", "analyst, read-only", "/admin/"),
-        DemoLogin("resident", "resident (self-service portal)", "/"),
+        DemoLogin("resident", "resident (self-service portal)", "/my/"),
     ]
     return logins
 

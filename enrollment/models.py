@@ -616,3 +616,47 @@ class WorkCalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.name}"
+
+
+# --- resident portal accounts (appended by the portal accounts issue) ---
+
+
+class CodePurpose(models.TextChoices):
+    REGISTER = "register", _("account registration")
+    PASSWORD_RESET = "password_reset", _("password reset")
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit code sent by SMS to the phone of the register, to open an account or reset its password.
+
+    Only a keyed hash of the code is stored. The row is found through `token` (kept in the
+    resident's session), never through the person, so a URL or a form cannot name someone else's
+    code. When the details typed match nobody, a row without a person is stored all the same (a
+    decoy that no code opens): waiting times, attempt counts and messages are then the same whether
+    the person exists or not, so the register cannot be probed. No history: codes are short-lived.
+    """
+
+    token = models.UUIDField(_("token"), unique=True)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=CodePurpose.choices)
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    phone = models.CharField(_("mobile phone"), max_length=11)
+    code_hash = models.CharField(_("code hash"), max_length=128)
+    created_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [models.Index(fields=["phone", "purpose", "created_at"], name="otc_phone_purpose_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(purpose__in=CodePurpose.values), name="otc_purpose_valid"),
+            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="otc_expires_after_sent"),
+            models.CheckConstraint(condition=Q(phone__regex=MOBILE_PATTERN), name="otc_phone_shape"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.phone[:3]}****{self.phone[-4:]}"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from enrollment.portal.access import persons_of
 from enrollment.scoping import scope_queryset
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.money import amount_in_chinese_capitals
@@ -51,13 +52,14 @@ def payment_period_text(payment: Payment) -> str:
 
 def _receipts_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Payment]:
     """Staff who may read payments see the receipts of their regions; anyone else only the receipts
-    of the person linked to their account (none for anonymous visitors)."""
+    of the persons their account acts for (none for anonymous visitors)."""
     payments = Payment.objects.select_related("person__household_region", "decision", "recorded_by")
     if not user.is_authenticated:
         return payments.none()
     if user.is_staff and user.has_perm("payments.view_payment"):
         return scope_queryset(user=user, queryset=payments, region_path="person__household_region")
-    return payments.filter(person__user=user)
+    # A resident: their own receipts and those of the children they act for.
+    return payments.filter(person__in=persons_of(user))
 
 
 def _day(value: Any) -> str:

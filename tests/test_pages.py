@@ -10,6 +10,7 @@ def test_landing_page_in_chinese_by_default(client):
     assert '<html lang="zh-hans">' in body
     assert "医保经办服务" in body
     assert 'href="/admin/"' in body
+    assert 'href="/my/"' in body and "居民自助服务" in body  # the portal is open to residents
 
 
 def test_landing_page_in_english_when_chosen(client):

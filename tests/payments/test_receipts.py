@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import override
 
+from enrollment.models import FamilyRelation, RelationKind
 from payments.models import LedgerEntry
 from payments.services import PaymentRequest, payment_record, payment_reverse
 from payments.views import mask_id_number
-from tests.factories import UserFactory
+from tests.factories import PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -119,6 +120,13 @@ def test_the_resident_who_paid_sees_the_receipt(client, resident, payment):
     response = get(client, payment)
     assert response.status_code == 200 and "肆佰元整" in response.content.decode()
     assert "no-store" in response["Cache-Control"]  # personal data stays out of shared caches
+
+
+def test_a_parent_sees_the_receipt_of_their_child(client, resident, nanchang, policies):
+    child = PersonFactory(household_region=nanchang, birth_date=D(2020, 5, 1))
+    FamilyRelation.objects.create(person=child, relative=resident, kind=RelationKind.PARENT)
+    client.force_login(resident.user)
+    assert get(client, pay(child)).status_code == 200
 
 
 def test_another_resident_gets_not_found(client, other_resident, payment):

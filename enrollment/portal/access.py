@@ -1,0 +1,53 @@
+"""Who a signed-in resident may act for: the insured person linked to the account and, for a
+parent or guardian, the children linked through the household."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from enrollment.models import FamilyRelation, Person, RelationKind
+
+
+def persons_of(user: Any) -> QuerySet[Person]:
+    """The persons the account may see and act for (themselves first, then their children)."""
+    if not user.is_authenticated:
+        return Person.objects.none()
+    own = Person.objects.filter(user=user)
+    children = FamilyRelation.objects.filter(relative__user=user, kind__in=GUARDIAN_KINDS).values("person_id")
+    return Person.objects.filter(pk__in=own.values("pk")) | Person.objects.filter(pk__in=children)
+
+
+def person_for(request: HttpRequest, person_id: int | None = None) -> Person:
+    """The person a portal page is about: the account's own person, or one of theirs by id; any
+    other id is answered as if it did not exist (404), so ids cannot be probed."""
+    persons = persons_of(request.user).select_related("household_region")
+    person = persons.filter(user=request.user).first() if person_id is None else persons.filter(pk=person_id).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def resident_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in (else to the login page), with an insured person linked to the account (else 403
+    saying the portal is for residents)."""
+
+    @login_required(login_url="portal:login")
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not persons_of(request.user).exists():
+            # A staff or unlinked account: refused with the reason (the login page would send a
+            # signed-in account straight back here).
+            raise PermissionDenied(_("This page is for insured residents; sign in with a resident account."))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# A child's record names its parents and guardians (FamilyRelation person → relative).
+GUARDIAN_KINDS = [RelationKind.PARENT, RelationKind.GUARDIAN]
