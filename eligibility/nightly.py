@@ -32,6 +32,7 @@ from eligibility.reminders import ReminderDraft, reminders_due, reminders_replac
 from eligibility.selectors import bigint_array, facts_for_persons
 from eligibility.snapshots import PolicyIndex, SnapshotValues, snapshot_values, snapshots_write, stored_for_persons
 from enrollment.models import Person
+from payments.models import PolicyProfile
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +73,33 @@ def chunk_ranges(*, as_of: datetime.date, full: bool, chunk_size: int) -> list[t
         return [(first, last) for first, last in cursor.fetchall()]
 
 
+def policies_changed() -> bool:
+    """Whether a policy profile was created or edited since the last finished run began.
+
+    Premiums, collection windows, waiting lengths and caps of everyone in a region may then move
+    (next year's profile loaded in autumn opens the collection reminders), but no person's facts
+    changed, so no one was marked: the incremental run would miss them all.
+    """
+    last = (
+        RecomputeRun.objects.filter(status=RunStatus.FINISHED)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return last is not None and PolicyProfile.history.filter(history_date__gte=last).exists()
+
+
 def recompute_start(
     *, as_of: datetime.date, full: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE, triggered_by: str
 ) -> RecomputeRun:
     """Create a run and its chunks, or take over a dead run of the same day and mode.
 
-    Raises RunRefused while another run is making progress.
+    Raises RunRefused while another run is making progress. An incremental run becomes a full one
+    when the policy parameters changed since the last finished run began (`policies_changed`).
     """
+    if not full and policies_changed():
+        logger.info("policy profiles changed since the last run: recomputing everyone")
+        full = True
     mode = RunMode.FULL if full else RunMode.INCREMENTAL
     now = timezone.now()
     try:

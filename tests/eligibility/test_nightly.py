@@ -102,6 +102,26 @@ def test_incremental_runs_take_only_marked_and_due_persons(nanchang, policies):
     assert due > 0 and later.persons_examined == due
 
 
+def test_a_policy_change_since_the_last_run_makes_the_next_incremental_run_full(nanchang, policies):
+    from payments.models import PolicyProfile
+
+    persons = population(nanchang, 12)
+    recompute_run_in_process(recompute_start(as_of=AS_OF, full=True, chunk_size=100, triggered_by="test"))
+    unchanged = recompute_run_in_process(recompute_start(as_of=AS_OF, chunk_size=100, triggered_by="test"))
+
+    # when: a supervisor edits a profile (kept in its history)
+    profile = PolicyProfile.objects.filter(region=nanchang).first()
+    profile.name = profile.name + " (revised)"
+    profile.save()
+    promoted = recompute_run_in_process(recompute_start(as_of=AS_OF, chunk_size=100, triggered_by="test"))
+    after = recompute_run_in_process(recompute_start(as_of=AS_OF, chunk_size=100, triggered_by="test"))
+
+    # then
+    assert unchanged.mode == "incremental" and unchanged.persons_examined == 0
+    assert promoted.mode == "full" and promoted.persons_examined == len(persons)
+    assert after.mode == "incremental" and after.persons_examined == 0
+
+
 def test_a_chunk_run_twice_changes_nothing_the_second_time(nanchang, policies):
     population(nanchang, 30)
     run = recompute_start(as_of=AS_OF, full=True, chunk_size=30, triggered_by="test")
