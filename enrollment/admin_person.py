@@ -36,9 +36,10 @@ from eligibility.selectors import PersonFacts, person_facts
 from eligibility.snapshots import PolicyIndex, grace_months
 from eligibility.timeline import DEFAULT_YEARS, Timeline, timeline_build
 from enrollment.models import Enrollment, Person, Scheme
+from payments.forms import PaymentRequestFormMixin
 from payments.models import LedgerEntry, Payment, PaymentKind, PolicyScope
 from payments.policy import NoPolicy, policy_row_for
-from payments.services import PaymentRefused, PaymentRequest, Quote, premium_quote_under
+from payments.services import PaymentRefused, Quote, premium_quote_under
 
 LEDGER_ROWS = 24
 PAYMENT_ROWS = 10
@@ -60,7 +61,7 @@ def _month_field(label: Any) -> forms.DateField:
     )
 
 
-class WhatIfForm(forms.Form):
+class WhatIfForm(PaymentRequestFormMixin, forms.Form):
     """What the person might pay, and on which day. Any day may be chosen, future days included:
     the question is "what if they paid then?"."""
 
@@ -104,32 +105,6 @@ class WhatIfForm(forms.Form):
         super().__init__(*args, **kwargs)
         for form_field in self.fields.values():
             form_field.label = capfirst(form_field.label)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if cleaned.get("kind") == PaymentKind.RESIDENT_YEAR:
-            if cleaned.get("year") is None and "year" not in self.errors:
-                self.add_error("year", _("Give the coverage year."))
-        elif cleaned.get("kind") == PaymentKind.EMPLOYEE_MONTHS:
-            start, end = cleaned.get("cover_from"), cleaned.get("cover_to")
-            for name in ("cover_from", "cover_to"):
-                if cleaned.get(name) is None and name not in self.errors:
-                    self.add_error(name, _("Give the first and the last month covered."))
-            if start and end and end < start:
-                self.add_error("cover_to", _("The last month covered cannot be before the first."))
-        return cleaned
-
-    def payment_request(self) -> PaymentRequest:
-        data = self.cleaned_data
-        if data["kind"] == PaymentKind.RESIDENT_YEAR:
-            return PaymentRequest.resident_year(data["year"], repair_years=data.get("repair_years") or 0)
-        return PaymentRequest.employee_months(
-            data["cover_from"],
-            data["cover_to"],
-            employee_kind=data.get("employee_kind") or EmployeeKind.FLEXIBLE,
-            frequency=data.get("frequency") or Frequency.ANNUAL,
-            rate=data.get("rate"),
-        )
 
 
 def default_what_if(*, facts: PersonFacts, today: datetime.date) -> dict[str, Any]:

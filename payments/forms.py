@@ -136,7 +136,39 @@ def _month_field(label: str) -> forms.DateField:
     )
 
 
-class PaymentRecordForm(forms.Form):
+class PaymentRequestFormMixin:
+    """The payment question of a form (kind, year or months, employee kind, frequency, rate):
+    checked together and turned into a `PaymentRequest`. The record screen and the person page's
+    what-if panel ask the same question."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # type: ignore[misc]
+        if cleaned.get("kind") == PaymentKind.RESIDENT_YEAR:
+            if cleaned.get("year") is None and "year" not in self.errors:  # type: ignore[attr-defined]
+                self.add_error("year", _("Give the coverage year."))  # type: ignore[attr-defined]
+        elif cleaned.get("kind") == PaymentKind.EMPLOYEE_MONTHS:
+            start, end = cleaned.get("cover_from"), cleaned.get("cover_to")
+            for name in ("cover_from", "cover_to"):
+                if cleaned.get(name) is None and name not in self.errors:  # type: ignore[attr-defined]
+                    self.add_error(name, _("Give the first and the last month covered."))  # type: ignore[attr-defined]
+            if start and end and end < start:
+                self.add_error("cover_to", _("The last month covered cannot be before the first."))  # type: ignore[attr-defined]
+        return cleaned
+
+    def payment_request(self) -> PaymentRequest:
+        data = self.cleaned_data  # type: ignore[attr-defined]
+        if data["kind"] == PaymentKind.RESIDENT_YEAR:
+            return PaymentRequest.resident_year(data["year"], repair_years=data.get("repair_years") or 0)
+        return PaymentRequest.employee_months(
+            data["cover_from"],
+            data["cover_to"],
+            employee_kind=data.get("employee_kind") or EmployeeKind.FLEXIBLE,
+            frequency=data.get("frequency") or Frequency.ANNUAL,
+            rate=data.get("rate"),
+        )
+
+
+class PaymentRecordForm(PaymentRequestFormMixin, forms.Form):
     """What the clerk enters at the counter. Quoting needs the person, what is paid for and the
     payment time; recording needs the channel, the reference and the amount received too."""
 
@@ -221,32 +253,6 @@ class PaymentRecordForm(forms.Form):
         if paid_at > timezone.now() + datetime.timedelta(minutes=5):
             raise ValidationError(_("The payment time is in the future."))
         return paid_at
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if cleaned.get("kind") == PaymentKind.RESIDENT_YEAR:
-            if cleaned.get("year") is None and "year" not in self.errors:
-                self.add_error("year", _("Give the coverage year."))
-        elif cleaned.get("kind") == PaymentKind.EMPLOYEE_MONTHS:
-            start, end = cleaned.get("cover_from"), cleaned.get("cover_to")
-            for name in ("cover_from", "cover_to"):
-                if cleaned.get(name) is None and name not in self.errors:
-                    self.add_error(name, _("Give the first and the last month covered."))
-            if start and end and end < start:
-                self.add_error("cover_to", _("The last month covered cannot be before the first."))
-        return cleaned
-
-    def payment_request(self) -> PaymentRequest:
-        data = self.cleaned_data
-        if data["kind"] == PaymentKind.RESIDENT_YEAR:
-            return PaymentRequest.resident_year(data["year"], repair_years=data.get("repair_years") or 0)
-        return PaymentRequest.employee_months(
-            data["cover_from"],
-            data["cover_to"],
-            employee_kind=data["employee_kind"],
-            frequency=data["frequency"],
-            rate=data.get("rate"),
-        )
 
 
 class PaymentReverseForm(forms.Form):
