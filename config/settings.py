@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    # The Swagger UI and Redoc files, served locally: the agency's network reaches no CDN.
+    "drf_spectacular_sidecar",
     "simple_history",
     # Counts failed sign-ins (portal and clerk admin) and locks out by user name + address.
     "axes",
@@ -191,8 +195,51 @@ PORTAL_CODES_PER_HOUR = int(os.environ.get("PORTAL_CODES_PER_HOUR", "5"))
 # through the forms and services only.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# REST API (config/api.py, enrollment/api/): bearer tokens of API clients (created by an administrator
+# in the admin) or a staff user's session; every view declares the scope it needs.
 REST_FRAMEWORK = {
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "enrollment.api.auth.BearerTokenAuthentication",
+        "enrollment.api.auth.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["enrollment.api.auth.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["enrollment.api.auth.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "enrollment.api.support.ApiSchema",
+    "EXCEPTION_HANDLER": "enrollment.api.support.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+# Requests per client when its own rate is empty (hospital systems usually get their own).
+API_DEFAULT_RATE = os.environ.get("API_DEFAULT_RATE", "1200/minute")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Medical insurance services API",
+    "DESCRIPTION": (
+        "Reporting resources and aggregates for analysts, and the eligibility check for hospitals. "
+        "Authenticate with `Authorization: Bearer <token>`; errors are `{code, message, details}` with the "
+        "message in the language of `Accept-Language` (zh-Hans by default, en)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# The cache holds the API's per-client request counts. With several gunicorn workers or machines it
+# must be shared: CACHE_URL=redis://… (production); without it each process counts on its own.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
 # Celery: with no broker configured the tasks run in-process (the embedded default); with

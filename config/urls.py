@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("payments/", include("payments.urls")),
     path("my/", include("enrollment.portal.urls")),
+    path("api/", include("config.api")),
 ]

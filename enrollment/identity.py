@@ -36,6 +36,25 @@ class ResidentId:
     warnings: tuple[str, ...]
 
 
+def mask_id_number(id_number: str) -> str:
+    """360102199003071234 → 360102********1234: the area stays readable, the birth date does not."""
+    if len(id_number) <= 10:
+        return "*" * len(id_number)
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678."""
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张**: enough for a clerk on the phone to confirm, not enough to identify."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
 def normalize_id_number(raw: str) -> str:
     """Full-width digits and letters (common on phone keyboards) become ASCII; spaces and hyphens go."""
     text = unicodedata.normalize("NFKC", raw or "")

@@ -17,6 +17,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from enrollment.identity import mask_id_number, mask_phone
+
 REGION_CODE_PATTERN = r"^[0-9]{6}$"
 ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9X]$"
 MOBILE_PATTERN = r"^1[3-9][0-9]{9}$"
@@ -125,7 +127,7 @@ class Person(models.Model):
 
     @property
     def masked_id_number(self) -> str:
-        return f"{self.id_number[:6]}********{self.id_number[-4:]}"
+        return mask_id_number(self.id_number)
 
 
 class RelationKind(models.TextChoices):
@@ -659,4 +661,131 @@ class OneTimeCode(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_purpose_display()} · {self.phone[:3]}****{self.phone[-4:]}"
+        return f"{self.get_purpose_display()} · {mask_phone(self.phone)}"
+
+
+# --- REST API clients and the personal-data access log ---
+
+
+class ApiScope(models.TextChoices):
+    """What an API client may do. Reporting reads show ID and phone numbers masked unless the client
+    also holds `reporting:unmasked`, which an administrator grants only to a client that needs them."""
+
+    REPORTING_READ = "reporting:read", _("read reporting data (ID and phone numbers masked)")
+    REPORTING_UNMASKED = "reporting:unmasked", _("see ID and phone numbers in full")
+    ELIGIBILITY_CHECK = "eligibility:check", _("check a patient's coverage (hospitals)")
+
+
+class ApiClientKind(models.TextChoices):
+    REPORTING = "reporting", _("reporting tool")
+    HOSPITAL = "hospital", _("hospital information system")
+    OTHER = "other", _("other system")
+
+
+api_rate_validator = RegexValidator(
+    r"^[1-9][0-9]{0,6}/(s|sec|second|m|min|minute|h|hour|d|day)$",
+    _("Write the rate as a number of requests per second, minute, hour or day, e.g. 600/minute."),
+)
+
+
+class ApiClient(models.Model):
+    """A system that calls the REST API with a bearer token: an analyst's reporting tool, a hospital.
+
+    Only a SHA-256 hash of the token is stored (the token is 256 random bits, so a slow hash adds
+    nothing); the administrator sees the token once, when it is created. `token_prefix` is the
+    public part that finds the row. No regions means every region.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ApiClientKind.choices)
+    scopes = models.JSONField(_("scopes"), default=list, help_text=_("What the client may do."))
+    regions = models.ManyToManyField(
+        Region,
+        verbose_name=_("regions"),
+        blank=True,
+        related_name="+",
+        help_text=_("Leave empty for every region."),
+    )
+    rate = models.CharField(
+        _("rate limit"),
+        max_length=20,
+        blank=True,
+        validators=[api_rate_validator],
+        help_text=_("Requests allowed, e.g. 600/minute or 20/second; empty for the default."),
+    )
+    contact = models.CharField(_("contact"), max_length=200, blank=True, help_text=_("Who runs the system."))
+    token_prefix = models.CharField(_("token prefix"), max_length=12, unique=True, editable=False)
+    token_hash = models.CharField(_("token hash"), max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API client")
+        verbose_name_plural = _("API clients")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessChannel(models.TextChoices):
+    API = "api", _("REST API")
+    ADMIN = "admin", _("clerk workspace")
+
+
+class PersonAccess(models.Model):
+    """One read of one person's data: who (a staff user or an API client), when, through what.
+
+    Written for every response of the REST API that carries a person's data, and for the clerk
+    workspace's person page. Rows are never changed; the table is append-only.
+    """
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=10, choices=AccessChannel.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    api_client = models.ForeignKey(
+        ApiClient, verbose_name=_("API client"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("what was read"), max_length=60)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        indexes = [models.Index(fields=["person", "at"], name="person_access_person_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(api_client__isnull=False), name="person_access_has_actor"
+            ),
+            models.CheckConstraint(condition=Q(channel__in=AccessChannel.values), name="person_access_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

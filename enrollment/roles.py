@@ -62,6 +62,9 @@ WORK_CALENDAR_READ = ["enrollment.view_workcalendarday"]
 WORK_CALENDAR_EDIT = [*WORK_CALENDAR_READ, "enrollment.add_workcalendarday", "enrollment.change_workcalendarday"]
 
 USERS_ADMINISTER = ["auth.view_user", "auth.add_user", "auth.change_user", "auth.view_group"]
+# API clients (tokens) are an administrator's; who read which person's record, a supervisor's too.
+API_CLIENTS_ADMINISTER = ["enrollment.view_apiclient", "enrollment.add_apiclient", "enrollment.change_apiclient"]
+ACCESS_LOG_READ = ["enrollment.view_personaccess"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _register(("view", "add", "change"), REGISTER_MODELS)
@@ -82,7 +85,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ELIGIBILITY_SUPERVISE
     + ELIGIBILITY_RUNS
     + CASE_SUPERVISOR
-    + WORK_CALENDAR_READ,
+    + WORK_CALENDAR_READ
+    + ACCESS_LOG_READ,
     ANALYST: _register(("view",), [*REGISTER_MODELS, "region"])
     + PAYMENTS_READ
     + ["payments.view_importbatch"]
@@ -100,7 +104,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ELIGIBILITY_RUNS
     + CASE_SUPERVISOR
     + WORK_CALENDAR_EDIT
-    + USERS_ADMINISTER,
+    + USERS_ADMINISTER
+    + API_CLIENTS_ADMINISTER
+    + ACCESS_LOG_READ,
 }
 
 

@@ -1,8 +1,8 @@
 """Region scoping: which regions a staff user works in, and the one queryset filter that enforces it.
 
 Every clerk-facing read of person data goes through `scope_queryset` (the admin through
-`RegionScopedAdminMixin`, the API later through the same function), so no screen decides scoping
-on its own. Who sees what:
+`RegionScopedAdminMixin`, the REST API through the same function with the API client's regions), so
+no screen decides scoping on its own. Who sees what:
 
 - superusers and the administrator role: every region (`regions_of` answers `None`);
 - analysts: every region, read-only. Their role holds view permissions only, so "all regions"
@@ -48,6 +48,9 @@ def regions_of(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[int] 
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
+    if getattr(user, "is_api_client", False):
+        # An API client (enrollment/api/auth.py) carries its own region limits.
+        return user.regions  # type: ignore[union-attr,no-any-return]
     if user.is_superuser:
         return None
     cached = getattr(user, _CACHE_ATTR, _UNSET)

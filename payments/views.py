@@ -14,19 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from enrollment.identity import mask_id_number
 from enrollment.portal.access import persons_of
 from enrollment.scoping import scope_queryset
 from payments.models import Payment, PaymentKind, PaymentStatus
 from payments.money import amount_in_chinese_capitals
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def mask_id_number(id_number: str) -> str:
-    """360102199003071234 → 360102********1234: the area stays readable, the birth date does not."""
-    if len(id_number) <= 10:
-        return "*" * len(id_number)
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
 def payment_label(payment: Payment) -> str:

@@ -33,7 +33,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from enrollment.checklists import NEWBORN
-from enrollment.identity import normalize_id_number, parse_id_number
+from enrollment.identity import mask_phone, normalize_id_number, parse_id_number
 from enrollment.models import (
     Case,
     CaseKind,
@@ -280,7 +280,7 @@ def code_resend(*, token: uuid.UUID | str | None, now: datetime.datetime | None 
 def code_phone_masked(*, token: uuid.UUID | str | None) -> str:
     """The phone a code went to, masked (138****5678), for the confirm page; "" for an unknown token."""
     row = OneTimeCode.objects.filter(token=token).only("phone").first() if _is_uuid(token) else None
-    return f"{row.phone[:3]}****{row.phone[-4:]}" if row is not None else ""
+    return mask_phone(row.phone) if row is not None else ""
 
 
 # --- registration -------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import override
 
+from enrollment.identity import mask_id_number
 from enrollment.models import FamilyRelation, RelationKind
 from payments.models import LedgerEntry
 from payments.services import PaymentRequest, payment_record, payment_reverse
-from payments.views import mask_id_number
 from tests.factories import PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,1 @@
+"""The REST API of the eligibility app (routed in config/api.py)."""

@@ -1,0 +1,159 @@
+"""Who calls the API and what they may do.
+
+Two kinds of caller:
+- an API client with a bearer token (`Authorization: Bearer mi_…`): its scopes and region limits
+  are those an administrator gave it in the admin;
+- a signed-in staff user (session, e.g. an analyst trying the API in the browser documentation):
+  `reporting:read` and `eligibility:check`, masked, scoped by the user's regions as in the admin.
+Residents' portal accounts have no API scopes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework.request import Request
+
+from enrollment.api_clients import api_client_for_token, api_client_regions
+from enrollment.models import ApiClient, ApiScope
+from enrollment.roles import ADMINISTRATOR, ANALYST, CLERK, SUPERVISOR
+
+STAFF_ROLES = {ADMINISTRATOR, ANALYST, CLERK, SUPERVISOR}
+STAFF_SCOPES = frozenset({ApiScope.REPORTING_READ.value, ApiScope.ELIGIBILITY_CHECK.value})
+
+
+class ApiPrincipal:
+    """`request.user` for a token request: no Django user, the client's scopes and regions."""
+
+    is_api_client = True
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_superuser = False
+    is_staff = False
+    pk = None
+    id = None
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self.scopes = frozenset(client.scopes)
+        self.regions = api_client_regions(client)
+
+    def __str__(self) -> str:
+        return f"API client {self.client.name}"
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        return False
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[ApiPrincipal, ApiClient] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Send the token as: Authorization: Bearer <token>."))
+        try:
+            token = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
+        client = api_client_for_token(token)
+        if client is None:
+            raise exceptions.AuthenticationFailed(_("The token is not valid, has expired or was revoked."))
+        return ApiPrincipal(client), client
+
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) when no credentials were sent.
+        return f'{self.keyword} realm="api"'
+
+
+class StaffSessionAuthentication(authentication.SessionAuthentication):
+    """The admin's session, for staff only; a resident's portal session does not open the API."""
+
+    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+        result = super().authenticate(request)
+        if result is None or not result[0].is_staff:
+            return None
+        return result
+
+
+def scopes_of(request: Request) -> frozenset[str]:
+    user = request.user
+    if isinstance(user, ApiPrincipal):
+        return user.scopes
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return frozenset()
+    if user.is_superuser or set(user.groups.values_list("name", flat=True)) & STAFF_ROLES:
+        return STAFF_SCOPES
+    return frozenset()
+
+
+def unmasked(request: Request) -> bool:
+    """Whether the caller sees ID and phone numbers in full."""
+    return ApiScope.REPORTING_UNMASKED in scopes_of(request)
+
+
+def api_client_of(request: Request) -> ApiClient | None:
+    return request.user.client if isinstance(request.user, ApiPrincipal) else None
+
+
+class HasScope(permissions.BasePermission):
+    """Allows the request when the caller holds the view's `required_scope`."""
+
+    message = _("This client may not use this part of the API.")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        required = getattr(view, "required_scope", None)
+        if required is None:
+            # A view that forgot to declare its scope is closed, not open.
+            return False
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if required in scopes_of(request):
+            return True
+        self.message = _("This client lacks the scope %(scope)s.") % {"scope": required}
+        return False
+
+
+class ClientRateThrottle(throttling.SimpleRateThrottle):
+    """Per API client (or staff user) rate, the client's own or API_DEFAULT_RATE."""
+
+    scope = "api"
+
+    def get_rate(self) -> str:
+        return settings.API_DEFAULT_RATE
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        client = api_client_of(request)
+        if client is not None and client.rate:
+            self.rate = client.rate
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        client = api_client_of(request)
+        if client is not None:
+            ident = f"client-{client.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "enrollment.api.auth.BearerTokenAuthentication"
+    name = "bearerToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token created by an administrator under API clients: `Authorization: Bearer mi_…`.",
+        }

@@ -1,0 +1,425 @@
+"""The pieces every API view shares: the error shape, cursor pages, strict query parameters,
+streamed CSV, masked personal fields, the access log and region scoping of reporting resources.
+
+Errors always have one JSON shape, whatever format was asked for:
+
+    {"code": "unknown_filter", "message": "…", "details": {…}}
+
+`message` is in the language of `Accept-Language` (Chinese by default, English on request).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from enrollment.access_log import person_access_record
+from enrollment.api.auth import ApiPrincipal, HasScope, unmasked
+from enrollment.identity import mask_id_number, mask_name, mask_phone
+from enrollment.models import AccessChannel, ApiScope
+from enrollment.scoping import scope_queryset
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+CSV_BATCH = 2000
+# Query parameters every list accepts besides its filters.
+COMMON_LIST_PARAMETERS = frozenset({"cursor", "page_size", "format"})
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one shape of every error answer (for the schema)."""
+
+    code = serializers.CharField(help_text="A stable code a program can test, e.g. invalid_id_number.")
+    message = serializers.CharField(help_text="For people, in the language of Accept-Language.")
+    details = serializers.DictField(required=False, help_text="Per field: the messages.")
+
+
+def _first_leaf(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_leaf(value)
+        return None
+    if isinstance(detail, list):
+        return _first_leaf(detail[0]) if detail else None
+    return detail
+
+
+def _plain(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {str(key): _plain(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_plain(item) for item in detail]
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, with the body rewritten into the one error shape."""
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        leaf = _first_leaf(exc.detail)
+        code = getattr(leaf, "code", None) or "invalid"
+        details = _plain(exc.detail) if isinstance(exc.detail, dict) else {"non_field_errors": _plain(exc.detail)}
+        field_errors = [
+            f"{field}: {messages[0] if isinstance(messages, list) and messages else messages}"
+            for field, messages in details.items()
+            if field != "non_field_errors"
+        ]
+        general = details.get("non_field_errors") or []
+        message = "; ".join([*(str(item) for item in general), *field_errors]) or str(_("The request is not valid."))
+        body: dict[str, Any] = {"code": str(code), "message": message, "details": details}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        body = {"code": str(code), "message": str(detail)}
+    response.data = body
+    return response
+
+
+class ApiSchema(AutoSchema):
+    """Every operation documents the error answers it can give, in the one error shape."""
+
+    ERROR_CODES: ClassVar[dict[str, str]] = {
+        "400": "The request is not valid (the message says why).",
+        "401": "No token, or the token is not valid, has expired or was revoked.",
+        "403": "The client lacks the scope for this operation.",
+        "404": "Not found, or outside the regions the client serves.",
+        "405": "Method not allowed.",
+        "406": "The requested format is not available.",
+        "415": "The request body is not JSON.",
+        "429": "Too many requests for this client; retry after the time given.",
+    }
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        for code, description in self.ERROR_CODES.items():
+            if code not in responses:
+                response = self._get_response_for_code(ErrorSerializer, code, ["application/json"], direction)
+                response["description"] = description
+                responses[code] = response
+        return responses
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if isinstance(self.view, ReportingViewSet) and getattr(self.view, "action", None) == "list":
+            parameters.append(
+                OpenApiParameter(
+                    "format",
+                    str,
+                    enum=["json", "csv"],
+                    description="csv: every matching row, streamed as UTF-8 CSV (no pages).",
+                )
+            )
+        return parameters
+
+
+# --- renderers and the base view ----------------------------------------------------------------
+
+
+class CSVRenderer(BaseRenderer):
+    """Only names the format; list views stream CSV themselves (see `ReportingViewSet.list`)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        rows = data if isinstance(data, list) else [data]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if rows and isinstance(rows[0], dict):
+            writer.writerow(rows[0].keys())
+            for row in rows:
+                writer.writerow([csv_cell(value) for value in row.values()])
+        return buffer.getvalue().encode()
+
+
+class JsonErrorsMixin:
+    """Errors are the JSON error shape whatever format was asked for (?format=csv included)."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)  # type: ignore[misc]
+        self.request.accepted_renderer = JSONRenderer()  # type: ignore[attr-defined]
+        self.request.accepted_media_type = JSONRenderer.media_type  # type: ignore[attr-defined]
+        return response  # type: ignore[no-any-return]
+
+
+class ApiView(JsonErrorsMixin, APIView):
+    """Base of the API's plain views (aggregates, the eligibility check): set `required_scope`."""
+
+    permission_classes = [HasScope]
+    renderer_classes = [JSONRenderer]
+    required_scope: ClassVar[str | None] = None
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell safe to open in a spreadsheet: text that starts like a formula gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    if isinstance(value, (list, dict)):
+        return "; ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+    if value is None:
+        return ""
+    return value
+
+
+# --- pagination ---------------------------------------------------------------------------------
+
+
+class ReportingCursorPagination(CursorPagination):
+    """Cursor pages in primary-key order: stable while rows are added, O(1) however deep."""
+
+    ordering = "pk"
+    page_size = DEFAULT_PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise exceptions.ValidationError(
+                {"page_size": [_("Give the page size as a whole number.")]}, code="invalid_page_size"
+            ) from None
+        if size < 1:
+            raise exceptions.ValidationError(
+                {"page_size": [_("The page size is at least 1.")]}, code="invalid_page_size"
+            )
+        if size > self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    "page_size": [
+                        _("At most %(max)d rows per page: follow the next link, or ask for format=csv.")
+                        % {"max": self.max_page_size}
+                    ]
+                },
+                code="page_too_large",
+            )
+        return size
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {"cursor": [_("This cursor is not valid: use the next or previous link of a page.")]},
+                code="invalid_cursor",
+            ) from None
+
+
+# --- masked personal fields ---------------------------------------------------------------------
+
+
+class MaskedField(serializers.CharField):
+    """A personal value shown in full only to a caller with `reporting:unmasked`."""
+
+    def __init__(self, *, mask: Callable[[str], str], **kwargs: Any) -> None:
+        self.mask = mask
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        text = super().to_representation(value)
+        request = self.context.get("request")
+        if request is not None and unmasked(request):
+            return text
+        return self.mask(text) if text else text
+
+
+def masked_id_number(**kwargs: Any) -> MaskedField:
+    kwargs.setdefault("help_text", "Masked (360102********1234) unless the client holds reporting:unmasked.")
+    return MaskedField(mask=mask_id_number, **kwargs)
+
+
+def masked_phone(**kwargs: Any) -> MaskedField:
+    kwargs.setdefault("help_text", "Masked (138****5678) unless the client holds reporting:unmasked.")
+    return MaskedField(mask=mask_phone, **kwargs)
+
+
+def masked_name(**kwargs: Any) -> MaskedField:
+    kwargs.setdefault("help_text", "Masked (张**) unless the client holds reporting:unmasked.")
+    return MaskedField(mask=mask_name, **kwargs)
+
+
+# --- access log ---------------------------------------------------------------------------------
+
+
+def access_record(request: Request, *, person_ids: Iterable[int], action: str) -> None:
+    """Log that the caller read these persons' data (the API's side of the PIPL access log)."""
+    user = request.user
+    if isinstance(user, ApiPrincipal):
+        person_access_record(person_ids=person_ids, action=action, channel=AccessChannel.API, api_client=user.client)
+    else:
+        person_access_record(person_ids=person_ids, action=action, channel=AccessChannel.API, user=user)
+
+
+# --- reporting resources ------------------------------------------------------------------------
+
+
+class ReportingViewSet(JsonErrorsMixin, viewsets.ReadOnlyModelViewSet):  # type: ignore[type-arg]
+    """A read-only reporting resource: scoped to the caller's regions, filtered (unknown filters are
+    an error, not silently ignored), in cursor pages or streamed as CSV, every person read logged.
+
+    Subclasses set `queryset`, `serializer_class`, `filterset_class`, `region_path` (the lookup from
+    a row to its Region, as in the admin; None for rows without personal data) and `person_field`
+    (the attribute holding the person's id, for the access log; None when rows carry no person).
+    """
+
+    permission_classes = [HasScope]
+    required_scope: ClassVar[str] = ApiScope.REPORTING_READ
+    pagination_class = ReportingCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    region_path: ClassVar[str | None] = None
+    person_field: ClassVar[str | None] = None
+
+    def get_queryset(self) -> QuerySet[Any]:
+        queryset = super().get_queryset()
+        if self.region_path is not None:
+            queryset = scope_queryset(user=self.request.user, queryset=queryset, region_path=self.region_path)
+        return queryset
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if self.action == "list":
+            self._reject_unknown_parameters(request)
+        elif request.query_params.get("format") not in (None, "json"):
+            raise exceptions.ValidationError(
+                {"format": [_("CSV is available for lists only.")]}, code="csv_for_lists_only"
+            )
+
+    def _reject_unknown_parameters(self, request: Request) -> None:
+        filterset_class = getattr(self, "filterset_class", None)
+        known = set(COMMON_LIST_PARAMETERS)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    "unknown": [
+                        _("Unknown filter: %(names)s. This list accepts: %(known)s.")
+                        % {"names": ", ".join(unknown), "known": ", ".join(sorted(known))}
+                    ]
+                },
+                code="unknown_filter",
+            )
+        for name in known:
+            if len(request.query_params.getlist(name)) > 1:
+                raise exceptions.ValidationError({name: [_("Give this parameter once.")]}, code="repeated_parameter")
+
+    def _action_name(self) -> str:
+        return f"api:{self.basename}.{self.action}"
+
+    def _log_rows(self, rows: Iterable[Model]) -> None:
+        if self.person_field is None:
+            return
+        access_record(
+            self.request, person_ids=[getattr(row, self.person_field) for row in rows], action=self._action_name()
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        queryset = self.filter_queryset(self.get_queryset())
+        if request.accepted_renderer.format == "csv":
+            return self._csv_response(queryset)
+        page = self.paginate_queryset(queryset)
+        assert page is not None
+        self._log_rows(page)
+        serializer = self.get_serializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        self._log_rows([instance])
+        return Response(self.get_serializer(instance).data)
+
+    def _csv_response(self, queryset: QuerySet[Any]) -> StreamingHttpResponse:
+        today = timezone.localdate().isoformat()
+        response = StreamingHttpResponse(self._csv_lines(queryset), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.basename}-{today}.csv"'
+        return response
+
+    def _csv_lines(self, queryset: QuerySet[Any]) -> Iterator[str]:
+        """Keyset batches in primary-key order: constant memory whatever the size of the export."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+
+        def flush() -> str:
+            text = buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            return text
+
+        serializer = self.get_serializer(many=False)
+        header = list(serializer.fields)
+        # The byte-order mark lets Excel open the Chinese text as UTF-8.
+        writer.writerow(header)
+        yield "\ufeff" + flush()
+        last_pk: Any = None
+        ordered = queryset.order_by("pk")
+        while True:
+            batch_query = ordered if last_pk is None else ordered.filter(pk__gt=last_pk)
+            batch = list(batch_query[:CSV_BATCH])
+            if not batch:
+                return
+            self._log_rows(batch)
+            for row in self.get_serializer(batch, many=True).data:
+                writer.writerow([csv_cell(row.get(name)) for name in header])
+            yield flush()
+            last_pk = batch[-1].pk
+
+
+def parse_date_param(value: str, *, name: str) -> datetime.date:
+    """A query or body date in ISO form, or a 400 naming the parameter."""
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise exceptions.ValidationError(
+            {name: [_("Give a real calendar date as YYYY-MM-DD, e.g. 2026-03-01.")]}, code="invalid_date"
+        ) from None
+
+
+__all__ = [
+    "ApiSchema",
+    "ApiView",
+    "CSVRenderer",
+    "ErrorSerializer",
+    "ReportingCursorPagination",
+    "ReportingViewSet",
+    "access_record",
+    "csv_cell",
+    "exception_handler",
+    "masked_id_number",
+    "masked_name",
+    "masked_phone",
+    "parse_date_param",
+    "status",
+]

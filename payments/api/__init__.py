@@ -1,0 +1,1 @@
+"""The REST API of the payments app (routed in config/api.py)."""
