@@ -35,7 +35,8 @@ from eligibility.rules.explain import WARNING_TEXTS
 from eligibility.selectors import PersonFacts, person_facts
 from eligibility.snapshots import PolicyIndex, grace_months
 from eligibility.timeline import DEFAULT_YEARS, Timeline, timeline_build
-from enrollment.models import Enrollment, Person, Scheme
+from enrollment.access_log import person_access_record
+from enrollment.models import AccessChannel, Enrollment, Person, Scheme
 from payments.forms import PaymentRequestFormMixin
 from payments.models import LedgerEntry, Payment, PaymentKind, PolicyScope
 from payments.policy import NoPolicy, policy_row_for
@@ -328,6 +329,10 @@ class PersonPageMixin(admin.ModelAdmin):
         person = self.get_object(request, unquote(object_id))
         if person is None or not self.has_view_permission(request, person):
             return None
+        # The person page shows the whole record: the access log says who opened it (PIPL).
+        person_access_record(
+            person_ids=[person.pk], action="admin:person.page", channel=AccessChannel.ADMIN, user=request.user
+        )
         page = person_page_get(person=person, as_of=page_day(), what_if_data=what_if_data)
         info = self.opts.app_label, self.opts.model_name
         page.urls = {
