@@ -3,7 +3,7 @@
 Each app contributes its reporting resources to one router and its plain views as url patterns.
 """
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -11,6 +11,7 @@ from eligibility.api import aggregates as eligibility_aggregates
 from eligibility.api import check as eligibility_check
 from eligibility.api import reporting as eligibility_reporting
 from enrollment.api import reporting as enrollment_reporting
+from enrollment.api.support import api_not_found
 from enrollment.api.views import WhoAmIView
 from payments.api import reporting as payments_reporting
 
@@ -23,6 +24,8 @@ v1_patterns = [
     *eligibility_check.urlpatterns,
     *eligibility_aggregates.urlpatterns,
     *router.urls,
+    # Last: any other address under /api/v1/ answers in the error shape, not Django's HTML page.
+    re_path(r"^.*$", api_not_found),
 ]
 
 urlpatterns = [

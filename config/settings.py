@@ -231,6 +231,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a "state" or "kind": name their enums instead of letting hashes do it.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "enrollment.models.CaseState",
+        "CaseKindEnum": "enrollment.models.CaseKind",
+        "CoverageStateEnum": "eligibility.models.CoverageState",
+    },
 }
 
 # The cache holds the API's per-client request counts. With several gunicorn workers or machines it

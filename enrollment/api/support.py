@@ -10,14 +10,21 @@ Errors always have one JSON shape, whatever format was asked for:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import datetime
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar
+from urllib import parse
 
+from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
-from django.http import StreamingHttpResponse
+from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,6 +32,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -73,8 +81,29 @@ def _plain(detail: Any) -> Any:
     return str(detail)
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "request_too_large"
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    """Django's own exceptions as the API's, with a stable code and a translated message."""
+    if isinstance(exc, Http404):
+        # get_object_or_404 says "No Person matches the given query." (English, naming the model);
+        # a row of another region must read exactly like a row that does not exist.
+        return exceptions.NotFound(_("Not found, or outside the regions this client serves."))
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        # Django would answer its HTML "Bad Request" page.
+        return RequestTooLarge()
+    return exc
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, with the body rewritten into the one error shape."""
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -98,6 +127,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """The API's answer to an address it does not have (e.g. /api/v1/persons/1.5): the error shape,
+    not Django's HTML page. Routed last under /api/v1/ by `config.api`."""
+    body = {
+        "code": "not_found",
+        "message": str(_("This API has no such address; the operations are listed at /api/docs/.")),
+    }
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND, json_dumps_params={"ensure_ascii": False})
+
+
 class ApiSchema(AutoSchema):
     """Every operation documents the error answers it can give, in the one error shape."""
 
@@ -108,13 +147,18 @@ class ApiSchema(AutoSchema):
         "404": "Not found, or outside the regions the client serves.",
         "405": "Method not allowed.",
         "406": "The requested format is not available.",
+        "413": "The request body is too large.",
         "415": "The request body is not JSON.",
         "429": "Too many requests for this client; retry after the time given.",
     }
+    # Only an operation that reads a request body can answer these.
+    BODY_ERROR_CODES: ClassVar[frozenset[str]] = frozenset({"413", "415"})
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, description in self.ERROR_CODES.items():
+            if code in self.BODY_ERROR_CODES and self.method not in ("POST", "PUT", "PATCH"):
+                continue
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code, ["application/json"], direction)
                 response["description"] = description
@@ -166,11 +210,23 @@ class JsonErrorsMixin:
         return response  # type: ignore[no-any-return]
 
 
+class SafeJSONParser(JSONParser):
+    """DRF's JSON parser, but a body nested too deep for Python's decoder ("[" * 5000) is a
+    parse error: the decoder's RecursionError is no ValueError, and DRF let it through as a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(_("JSON parse error - the body is nested too deeply.")) from None
+
+
 class ApiView(JsonErrorsMixin, APIView):
     """Base of the API's plain views (aggregates, the eligibility check): set `required_scope`."""
 
     permission_classes = [HasScope]
     renderer_classes = [JSONRenderer]
+    parser_classes = [SafeJSONParser]
     required_scope: ClassVar[str | None] = None
 
 
@@ -225,14 +281,57 @@ class ReportingCursorPagination(CursorPagination):
             )
         return size
 
-    def decode_cursor(self, request: Request) -> Any:
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any] | None:
+        self._model = queryset.model
         try:
-            return super().decode_cursor(request)
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, DjangoValidationError):
+            # A position the checks below could not judge (an ordering by an annotation) that the
+            # database cannot compare with: still the client's cursor, not a server error.
+            if request.query_params.get(self.cursor_query_param) is None:
+                raise
+            raise _invalid_cursor() from None
+
+    def decode_cursor(self, request: Request) -> Any:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        # DRF decodes leniently: "!!!!" (no base64 at all) reads as the first page, and a hand-made
+        # "p=abc" reaches the database as a primary key (a 500). Only cursors this API wrote pass.
+        try:
+            tokens = parse.parse_qs(base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii"))
+        except (UnicodeError, binascii.Error, ValueError):
+            raise _invalid_cursor() from None
+        if not tokens.keys() & {"o", "r", "p"}:
+            raise _invalid_cursor()
+        try:
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError(
-                {"cursor": [_("This cursor is not valid: use the next or previous link of a page.")]},
-                code="invalid_cursor",
-            ) from None
+            raise _invalid_cursor() from None
+        if cursor is not None and cursor.position is not None:
+            self._check_position(cursor.position)
+        return cursor
+
+    def _check_position(self, position: str) -> None:
+        model = getattr(self, "_model", None)
+        ordering = self.ordering if isinstance(self.ordering, (list, tuple)) else [self.ordering]
+        name = str(ordering[0]).lstrip("-")
+        if model is None or "__" in name:
+            return
+        try:
+            field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+            field.to_python(position)
+        except FieldDoesNotExist:
+            return
+        except DjangoValidationError:
+            raise _invalid_cursor() from None
+
+
+def _invalid_cursor() -> exceptions.ValidationError:
+    return exceptions.ValidationError(
+        {"cursor": [_("This cursor is not valid: use the next or previous link of a page.")]},
+        code="invalid_cursor",
+    )
 
 
 # --- masked personal fields ---------------------------------------------------------------------
@@ -298,6 +397,7 @@ class ReportingViewSet(JsonErrorsMixin, viewsets.ReadOnlyModelViewSet):  # type:
     pagination_class = ReportingCursorPagination
     filter_backends = [DjangoFilterBackend]
     renderer_classes = [JSONRenderer, CSVRenderer]
+    parser_classes = [SafeJSONParser]
     region_path: ClassVar[str | None] = None
     person_field: ClassVar[str | None] = None
 
@@ -310,17 +410,32 @@ class ReportingViewSet(JsonErrorsMixin, viewsets.ReadOnlyModelViewSet):  # type:
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if self.action == "list":
-            self._reject_unknown_parameters(request)
-        elif request.query_params.get("format") not in (None, "json"):
-            raise exceptions.ValidationError(
-                {"format": [_("CSV is available for lists only.")]}, code="csv_for_lists_only"
-            )
+            self._reject_unknown_parameters(request, known=self._list_parameters())
+        else:
+            # One row: no filters, no pages; a stray parameter is as much an error as on a list.
+            unknown = sorted(set(request.query_params) - {"format"})
+            if unknown:
+                raise exceptions.ValidationError(
+                    {
+                        "unknown": [
+                            _("Unknown parameter: %(names)s. One row takes no filters.") % {"names": ", ".join(unknown)}
+                        ]
+                    },
+                    code="unknown_filter",
+                )
+            if request.query_params.get("format") not in (None, "json"):
+                raise exceptions.ValidationError(
+                    {"format": [_("CSV is available for lists only.")]}, code="csv_for_lists_only"
+                )
 
-    def _reject_unknown_parameters(self, request: Request) -> None:
+    def _list_parameters(self) -> set[str]:
         filterset_class = getattr(self, "filterset_class", None)
         known = set(COMMON_LIST_PARAMETERS)
         if filterset_class is not None:
             known |= set(filterset_class.base_filters)
+        return known
+
+    def _reject_unknown_parameters(self, request: Request, *, known: set[str]) -> None:
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise exceptions.ValidationError(
@@ -335,6 +450,13 @@ class ReportingViewSet(JsonErrorsMixin, viewsets.ReadOnlyModelViewSet):  # type:
         for name in known:
             if len(request.query_params.getlist(name)) > 1:
                 raise exceptions.ValidationError({name: [_("Give this parameter once.")]}, code="repeated_parameter")
+        # django-filter reads `?paid_to=` as "no filter": a client whose date went missing would get
+        # every row instead of the ones it asked for. An empty value is an error; leave the parameter out.
+        empty = sorted(name for name, value in request.query_params.items() if value == "")
+        if empty:
+            raise exceptions.ValidationError(
+                {name: [_("Give a value, or leave the parameter out.")] for name in empty}, code="empty_parameter"
+            )
 
     def _action_name(self) -> str:
         return f"api:{self.basename}.{self.action}"
@@ -397,9 +519,17 @@ class ReportingViewSet(JsonErrorsMixin, viewsets.ReadOnlyModelViewSet):  # type:
             last_pk = batch[-1].pk
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_date_param(value: str, *, name: str) -> datetime.date:
-    """A query or body date in ISO form, or a 400 naming the parameter."""
+    """A query or body date as YYYY-MM-DD, or a 400 naming the parameter.
+
+    Python 3.11's `fromisoformat` also takes 20260301 and other ISO 8601 spellings; the schema
+    documents `format: date` (YYYY-MM-DD), so those are refused as the message says."""
     try:
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValueError(value)
         return datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise exceptions.ValidationError(
@@ -414,7 +544,9 @@ __all__ = [
     "ErrorSerializer",
     "ReportingCursorPagination",
     "ReportingViewSet",
+    "SafeJSONParser",
     "access_record",
+    "api_not_found",
     "csv_cell",
     "exception_handler",
     "masked_id_number",
