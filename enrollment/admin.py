@@ -213,4 +213,5 @@ class StaffRegionAdmin(HistoryAdmin):
     autocomplete_fields = ["user"]
 
 
+import enrollment.admin_api  # noqa: E402, F401 - registers the API clients and the access log
 from enrollment import admin_cases  # noqa: E402, F401 - registers the case screens

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from eligibility.models import ClaimYear, EligibilitySnapshot, Notification, RecomputeRun
-from enrollment.models import Case, Enrollment, FamilyRelation, Person, PersonEvent, Region
+from enrollment.models import Case, Enrollment, FamilyRelation, Person, PersonAccess, PersonEvent, Region
 from enrollment.scoping import (
     LargeTablePaginator,
     RegionScopedAdminMixin,
@@ -61,17 +61,20 @@ MATRIX: dict[str, dict[str, set[str]]] = {
     "eligibility.recomputerun": {"clerk": set(), "supervisor": {V}, "analyst": {V}, "administrator": {V}},
     # Cases: their screens and transitions are tested with the cases; here only reading and scoping.
     "enrollment.case": {"clerk": {V}, "supervisor": {V}, "analyst": {V}, "administrator": {V}},
+    # Who looked at whom: supervisors of the region and administrators; nobody writes a row.
+    "enrollment.personaccess": {"clerk": set(), "supervisor": {V}, "analyst": set(), "administrator": {V}},
 }
 # Registered screens without person data, not region-scoped on purpose.
 NOT_PERSON_DATA = {
     "enrollment.region",  # reference data every clerk needs to read
     "enrollment.staffregion",  # administrators only (role permissions)
     "enrollment.workcalendarday",  # the agency's working days
+    "enrollment.apiclient",  # administrators only (tests/enrollment/test_api_clients_admin.py)
     "auth.user",
     "auth.group",
 }
 # Checked through `view` only; the other actions of these screens are tested with their features.
-VIEW_ONLY_CHECKS = {"enrollment.case"}
+VIEW_ONLY_CHECKS = {"enrollment.case", "enrollment.personaccess"}
 WITH_HISTORY = {
     "enrollment.person",
     "enrollment.personevent",
@@ -145,6 +148,13 @@ def _region_objects(region, key, roles):
         ),
         "eligibility.claimyear": ClaimYear.objects.create(person=person, year=2025, reimbursed=Decimal("10.00")),
         "enrollment.case": Case.objects.create(region=region, person=person, kind="resident_enrolment"),
+        "enrollment.personaccess": PersonAccess.objects.create(
+            at=timezone.now(),
+            person=person,
+            channel="admin",
+            user=_uploader(roles, region, f"reader_{key}"),
+            action="admin:person.page",
+        ),
     }
 
 
