@@ -263,6 +263,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Unacknowledged tasks of a worker that died are handed out again after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# The worker logs through LOGGING's handlers (and their personal-data filter) instead of replacing them.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 
@@ -289,10 +291,22 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
+# Every line goes to the console (the process manager collects it) through the filter that masks
+# ID and phone numbers. Django's own loggers propagate here instead of mailing error reports to
+# ADMINS: a report carries the request's data, i.e. personal data, into mailboxes.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "config.log_filters.PersonalDataFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
+        "celery": {"handlers": [], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
+        # runserver's request lines (the demo) carry query strings such as ?q=<ID number>.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -39,6 +39,13 @@ def _months(first: datetime.date, count: int) -> Iterator[datetime.date]:
         yield datetime.date((index + step) // 12, (index + step) % 12 + 1, 1)
 
 
+def _birth_date(rng: random.Random) -> datetime.date:
+    """Mostly adults, 15 % born since 2005; born by October of the current year: the population is
+    used as of November and December 2026, and an ID number cannot carry a birth date still to come."""
+    year = rng.choices([rng.randint(1940, 2004), rng.randint(2005, CURRENT_YEAR)], weights=[85, 15])[0]
+    return datetime.date(year, rng.randint(1, 12 if year < CURRENT_YEAR else 10), rng.randint(1, 28))
+
+
 def _story(rng: random.Random, birth: datetime.date) -> tuple[list[tuple[str, datetime.date]], list[tuple], list]:
     """(ledger rows as (scheme, period), events as (kind, date), military spans) of one person."""
     ledger: list[tuple[str, datetime.date]] = []
@@ -110,8 +117,7 @@ def population_generate(*, persons: int, seed: int, region_code: str = "360100")
         for offset in range(size):
             index = batch_start + offset
             person_id = start_id + index
-            birth_year = rng.choices([rng.randint(1940, 2004), rng.randint(2005, CURRENT_YEAR)], weights=[85, 15])[0]
-            birth = datetime.date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
+            birth = _birth_date(rng)
             area = area_codes[index % len(area_codes)]
             sequence = next_sequence.get((area, birth), 1 + seed % 500)
             next_sequence[(area, birth)] = sequence + 1
