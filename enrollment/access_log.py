@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from enrollment.models import AccessChannel, ApiClient, PersonAccess
@@ -30,6 +31,23 @@ def person_access_record(
     if api_client is None and (user is None or not getattr(user, "pk", None)):
         raise ValueError("An access is recorded with the staff user or the API client who made it.")
     at = timezone.now()
+    if connection.vendor == "postgresql":
+        # One plain INSERT … SELECT unnest: the ORM's bulk_create costs more than the statement for
+        # the one row of an eligibility check, the API's busiest call.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {PersonAccess._meta.db_table} (at, person_id, channel, user_id, api_client_id, action) "
+                "SELECT %s, unnest(%s::bigint[]), %s, %s, %s, %s",
+                [
+                    at,
+                    "{" + ",".join(map(str, ids)) + "}",
+                    channel,
+                    None if api_client is not None else user.pk,
+                    None if api_client is None else api_client.pk,
+                    action[:60],
+                ],
+            )
+        return len(ids)
     rows = [
         PersonAccess(
             at=at,

@@ -10,10 +10,13 @@ Residents' portal accounts have no API scopes.
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -136,30 +139,67 @@ class HasScope(permissions.BasePermission):
         return False
 
 
-class ClientRateThrottle(throttling.SimpleRateThrottle):
-    """Per API client (or staff user) rate, the client's own or API_DEFAULT_RATE."""
+class ClientRateThrottle(throttling.BaseThrottle):
+    """Per API client (or staff user) rate, the client's own or API_DEFAULT_RATE.
 
-    scope = "api"
+    A fixed-window counter: one atomic increment per request (with Redis, one round trip for the
+    increment and the key's expiry). DRF's SimpleRateThrottle keeps every request's timestamp in one
+    cached list that each request reads and writes back: its cost grows with the rate, and two
+    workers writing the list at once lose each other's requests. A fixed window may let up to twice
+    the rate through across a window's edge; the rate is a fair-use limit, not a billing meter.
+    """
 
-    def get_rate(self) -> str:
-        return settings.API_DEFAULT_RATE
+    cache_format = "throttle_api_%(ident)s_%(window)s"
+
+    def __init__(self) -> None:
+        self.wait_seconds: float | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
         client = api_client_of(request)
-        if client is not None and client.rate:
-            self.rate = client.rate
-            self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        rate = (client.rate if client is not None and client.rate else None) or settings.API_DEFAULT_RATE
+        allowed, duration = parse_rate(rate)
+        now = time.time()
+        window = int(now // duration)
+        key = self.cache_format % {"ident": self._ident(request, client), "window": window}
+        if window_count(key, timeout=duration + 1) <= allowed:
+            return True
+        self.wait_seconds = max(1.0, (window + 1) * duration - now)
+        return False
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        client = api_client_of(request)
+    def wait(self) -> float | None:
+        return self.wait_seconds
+
+    def _ident(self, request: Request, client: ApiClient | None) -> str:
         if client is not None:
-            ident = f"client-{client.pk}"
-        elif request.user and request.user.is_authenticated:
-            ident = f"user-{request.user.pk}"
-        else:
-            ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+            return f"client-{client.pk}"
+        if request.user and request.user.is_authenticated:
+            return f"user-{request.user.pk}"
+        return f"ip-{self.get_ident(request)}"
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "600/minute" → (600, 60): requests allowed per window, the window in seconds (as DRF reads it,
+    by the period's first letter; the admin form validates the rate)."""
+    count, _sep, period = rate.partition("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[:1]]
+
+
+def window_count(key: str, *, timeout: int) -> int:
+    """Add one to the counter `key` (created with `timeout` seconds to live) and return its value."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        pipeline = cache._cache.get_client(full_key, write=True).pipeline()
+        pipeline.incr(full_key)
+        pipeline.expire(full_key, timeout, nx=True)
+        count, _expiry_set = pipeline.execute()
+        return int(count)
+    cache.add(key, 0, timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout)
+        return 1
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

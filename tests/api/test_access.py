@@ -184,3 +184,27 @@ def test_the_schema_validates_without_a_warning(tmp_path):
     text = target.read_text(encoding="utf-8")
     assert "/api/v1/eligibility/check" in text
     assert "bearerToken:" in text and "staffSession:" in text
+
+
+def test_the_count_starts_again_in_the_next_window(api, issue_token, monkeypatch):
+    import enrollment.api.auth as auth
+
+    now = [1_800_000_000.0]  # a window's start: 1_800_000_000 is a multiple of 60
+    monkeypatch.setattr(auth.time, "time", lambda: now[0])
+    api.as_token(issue_token([READ], rate="2/minute"))
+    assert [api.get(ME).status_code for _ in range(3)] == [200, 200, 429]
+    now[0] += 45
+    refused = api.get(ME)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) == 15
+    now[0] += 15
+    assert api.get(ME).status_code == 200
+
+
+def test_a_client_read_by_its_token_brings_its_regions(api, issue_token, nanchang, django_assert_max_num_queries):
+    from enrollment.api_clients import api_client_for_token, api_client_regions
+
+    token = issue_token([READ], regions=[nanchang])
+    client = api_client_for_token(token)
+    with django_assert_max_num_queries(0):
+        assert api_client_regions(client) == frozenset({nanchang.pk})
+    assert api_client_regions(api_client_for_token(issue_token([READ]))) is None
