@@ -226,7 +226,9 @@ def test_the_stored_status_and_the_rules_agree_on_the_snapshots_day(
     assert from_snapshot == from_rules
 
 
-@pytest.mark.parametrize("person_fixture", ["late_payer", "back_payer", "long_payer", "stopped_worker", "never_enrolled"])
+@pytest.mark.parametrize(
+    "person_fixture", ["late_payer", "back_payer", "long_payer", "stopped_worker", "never_enrolled"]
+)
 def test_wherever_the_stored_status_is_used_it_is_the_rules_status(request, person_fixture):
     """The fast path answers from the snapshot on days after its `as_of`: on every day it does, the
     rules must give exactly the stored values; and it must be used on some later days (else the
