@@ -13,8 +13,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from enrollment.admin_person import PersonPageMixin
 from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, PersonAdminForm, PersonEventAdminForm
+from enrollment.identity import mask_id_number, mask_phone
 from enrollment.models import Enrollment, FamilyRelation, MilitaryService, Person, PersonEvent, Region, StaffRegion
-from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin, persons_queryset
+from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin, persons_queryset, sees_full_identifiers
 from enrollment.selectors import person_search
 from enrollment.services import person_save
 
@@ -114,6 +115,36 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
         self, request: HttpRequest, queryset: QuerySet[Person], search_term: str
     ) -> tuple[QuerySet[Person], bool]:
         return person_search(query=search_term, queryset=queryset), False
+
+    # Whole ID and phone numbers only for the roles that need them (enrollment.view_full_identifiers);
+    # an analyst reads the list and the record with both masked, and may still search by them.
+    MASKED_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone"}
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        display = super().get_list_display(request)
+        if sees_full_identifiers(request.user):
+            return display
+        return [self.MASKED_FIELDS.get(name, name) for name in display]
+
+    def get_fields(self, request: HttpRequest, obj: Person | None = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if sees_full_identifiers(request.user):
+            return fields
+        return [self.MASKED_FIELDS.get(name, name) for name in fields if name not in self.MASKED_FIELDS.values()]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Person | None = None) -> Any:
+        readonly = super().get_readonly_fields(request, obj)
+        if sees_full_identifiers(request.user):
+            return readonly
+        return [*readonly, *self.MASKED_FIELDS.values()]
+
+    @admin.display(description=gettext_lazy("resident ID number"), ordering="id_number")
+    def masked_id_number(self, obj: Person) -> str:
+        return mask_id_number(obj.id_number)
+
+    @admin.display(description=gettext_lazy("mobile phone"))
+    def masked_phone(self, obj: Person) -> str:
+        return mask_phone(obj.phone) if obj.phone else "-"
 
     actions = ["recompute_eligibility"]
 

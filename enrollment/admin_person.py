@@ -338,8 +338,10 @@ class PersonPageMixin(admin.ModelAdmin):
         page.urls = {
             "recompute": reverse("admin:{}_{}_recompute".format(*info), args=[person.pk]),
             "quote": reverse("admin:{}_{}_quote".format(*info), args=[person.pk]),
-            "ledger": f"{reverse('admin:payments_ledgerentry_changelist')}?q={person.id_number}",
-            "payments": f"{reverse('admin:payments_payment_changelist')}?q={person.id_number}",
+            # By the person's key, not their ID number: the address shows in the browser's history
+            # and in the page of a reader who sees the number masked.
+            "ledger": f"{reverse('admin:payments_ledgerentry_changelist')}?person__id__exact={person.pk}",
+            "payments": f"{reverse('admin:payments_payment_changelist')}?person__id__exact={person.pk}",
             "record": f"{reverse('admin:payments_payment_record')}?{urlencode({'person': person.pk})}",
         }
         return page

@@ -65,6 +65,8 @@ USERS_ADMINISTER = ["auth.view_user", "auth.add_user", "auth.change_user", "auth
 # API clients (tokens) are an administrator's; who read which person's record, a supervisor's too.
 API_CLIENTS_ADMINISTER = ["enrollment.view_apiclient", "enrollment.add_apiclient", "enrollment.change_apiclient"]
 ACCESS_LOG_READ = ["enrollment.view_personaccess"]
+# Whole ID and phone numbers: for the roles that serve residents, not for analysts.
+FULL_IDENTIFIERS = ["enrollment.view_full_identifiers"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _register(("view", "add", "change"), REGISTER_MODELS)
@@ -74,7 +76,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + PAYMENTS_IMPORT
     + ELIGIBILITY_READ
     + CASE_CLERK
-    + WORK_CALENDAR_READ,
+    + WORK_CALENDAR_READ
+    + FULL_IDENTIFIERS,
     SUPERVISOR: _register(("view", "add", "change", "delete"), REGISTER_MODELS)
     + ["enrollment.view_region", "enrollment.view_staffregion"]
     + PAYMENTS_READ
@@ -86,7 +89,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ELIGIBILITY_RUNS
     + CASE_SUPERVISOR
     + WORK_CALENDAR_READ
-    + ACCESS_LOG_READ,
+    + ACCESS_LOG_READ
+    + FULL_IDENTIFIERS,
     ANALYST: _register(("view",), [*REGISTER_MODELS, "region"])
     + PAYMENTS_READ
     + ["payments.view_importbatch"]
@@ -106,7 +110,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + WORK_CALENDAR_EDIT
     + USERS_ADMINISTER
     + API_CLIENTS_ADMINISTER
-    + ACCESS_LOG_READ,
+    + ACCESS_LOG_READ
+    + FULL_IDENTIFIERS,
 }
 
 

@@ -241,3 +241,12 @@ class RegionScopedAdminMixin(_ScopedChoicesMixin):
                     item = (item, ScopedRegionListFilter)
             scoped.append(item)
         return scoped
+
+
+FULL_IDENTIFIERS_PERMISSION = "enrollment.view_full_identifiers"
+
+
+def sees_full_identifiers(user: Any) -> bool:
+    """Whether the staff user sees whole ID and phone numbers (the roles serving residents at the
+    counter); others, such as analysts, see them masked (PIPL's minimum necessary)."""
+    return bool(user.has_perm(FULL_IDENTIFIERS_PERMISSION))
