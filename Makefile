@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/medins
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL= TEST_REDIS_URL=$(TEST_REDIS_URL) \
-	SECRET_KEY=test-only-secret-key-not-for-production DEBUG=0
+	SECRET_KEY=test-only-secret-key-not-for-production DEBUG=0 HTTPS_ONLY=0
 RUN_ENV := DEBUG=1
 
 .DEFAULT_GOAL := help
@@ -56,7 +56,7 @@ beat: venv ## Start the Celery beat scheduler (needs CELERY_BROKER_URL)
 	$(VENV)/bin/celery -A config beat --loglevel INFO
 
 bench: venv ## Run the benchmarks and print their figures
-	@for script in bench/*.py; do echo "== $$script"; $(TEST_ENV) $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(TEST_ENV) $(PY) $$script || exit 1; done
 
 messages: venv ## Update the catalogue (needs gettext), fill in the Chinese texts, compile
 	$(RUN_ENV) $(PY) manage.py makemessages --locale zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'tests/*'

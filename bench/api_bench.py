@@ -25,16 +25,15 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _shared import ensure_database, free_port, generate, start_gunicorn  # noqa: E402 - after the path
 
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medins")
 if not BASE_URL.startswith("postgres"):
@@ -48,6 +47,8 @@ os.environ.update(
     CELERY_BROKER_URL="",
     ALLOWED_HOSTS="127.0.0.1,localhost",
     DEBUG="0",
+    # gunicorn on loopback speaks plain http: no redirect to https.
+    HTTPS_ONLY="0",
 )
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
 AS_OF = datetime.date(2026, 11, 30)
@@ -73,94 +74,6 @@ LUA_GET = """
 local headers = {["Authorization"] = "Bearer %(token)s", ["Accept-Language"] = "zh-Hans"}
 request = function() return wrk.format("GET", "/api/v1/me", headers) end
 """
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    server_url, name = BENCH_URL.rsplit("/", 1)
-    with psycopg.connect(server_url + "/postgres", autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
-
-
-def generate(persons: int) -> None:
-    """Persons and their ledger, an open enrolment per person and scheme, statuses as of AS_OF."""
-    from django.db import connection
-
-    from eligibility.models import RecomputeRun
-    from eligibility.nightly import recompute_run_in_process, recompute_start
-    from eligibility.population import population_generate
-
-    print(f"generating {persons:,} persons … ", end="", flush=True)
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE enrollment_personaccess, eligibility_notification, eligibility_benefitdecision, "
-            "eligibility_eligibilitysnapshot, eligibility_recomputerequest, eligibility_recomputechunk, "
-            "eligibility_recomputerun, payments_ledgerentry, enrollment_enrollment, enrollment_personevent, "
-            "enrollment_militaryservice, enrollment_person CASCADE"
-        )
-    result = population_generate(persons=persons, seed=1)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO enrollment_enrollment (person_id, scheme, region_id, start_date, status, employer_name,
-                note, created_at)
-            SELECT person_id, scheme, MIN(region_id), MIN(period), 'active',
-                CASE WHEN scheme = 'employee_unit' THEN '南昌市某单位' ELSE '' END, '', now()
-            FROM payments_ledgerentry GROUP BY person_id, scheme
-            """
-        )
-        enrolments = cursor.rowcount
-    print(f"{time.perf_counter() - started:.1f} s ({result.ledger_rows:,} ledger rows, {enrolments:,} enrolments)")
-    print(f"computing the statuses as of {AS_OF} … ", end="", flush=True)
-    started = time.perf_counter()
-    RecomputeRun.objects.filter(status="running").update(status="abandoned")
-    recompute_run_in_process(recompute_start(as_of=AS_OF, full=True, triggered_by="api_bench"))
-    with connection.cursor() as cursor:
-        for table in ("enrollment_person", "eligibility_eligibilitysnapshot", "payments_ledgerentry"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    print(f"{time.perf_counter() - started:.1f} s")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_gunicorn(port: int, workers: int, worker_class: str, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_CONN_MAX_AGE="600", CACHE_URL=CACHE_URL, LOG_LEVEL="WARNING")
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        worker_class,
-        "--log-level",
-        "warning",
-        "--backlog",
-        "256",
-    ]
-    if worker_class == "gthread":
-        command += ["--threads", str(threads)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/me", timeout=1)
-        except urllib.error.HTTPError:
-            return process  # 401: up and answering
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    sys.exit("gunicorn did not start")
 
 
 def run_wrk(port: int, script: str, *, connections: int, duration: int, threads: int = 1) -> dict[str, float]:
@@ -224,7 +137,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="seconds of each warm-up run")
     parser.add_argument("--rules-path", action="store_true", help="also time the check on a day without snapshot")
     args = parser.parse_args()
-    ensure_database()
+    ensure_database(BENCH_URL)
     import django
 
     django.setup()
@@ -243,7 +156,7 @@ def main() -> None:
     )
     policy_profiles_load()
     if args.rebuild or Person.objects.count() != args.persons or not EligibilitySnapshot.objects.exists():
-        generate(args.persons)
+        generate(args.persons, as_of=AS_OF, triggered_by="api_bench")
     snapshots = EligibilitySnapshot.objects.filter(as_of=AS_OF).count()
     print(f"persons: {Person.objects.count():,}   statuses as of {AS_OF}: {snapshots:,}")
 
@@ -267,7 +180,13 @@ def main() -> None:
     connection.close()  # the bench process holds no connection during the runs
 
     port = free_port()
-    server = start_gunicorn(port, args.workers, args.worker_class, args.threads)
+    server = start_gunicorn(
+        port,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+        env={"DATABASE_CONN_MAX_AGE": "600", "CACHE_URL": CACHE_URL, "LOG_LEVEL": "WARNING"},
+    )
     print(
         f"gunicorn: {args.workers} {args.worker_class} workers"
         + (f" × {args.threads} threads" if args.worker_class == "gthread" else "")
