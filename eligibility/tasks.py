@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import time
 
 from celery import shared_task
 from django.db import OperationalError, transaction
@@ -31,13 +32,41 @@ def eligibility_recompute_person(person_id: int, as_of: str | None = None) -> bo
     return written
 
 
+# One failed publish costs about 6 s (kombu retries the connection for broker_connection_timeout,
+# then redis-py makes its own attempts), whether the port is closed or the host is silent. Without
+# this window an import of a clerk's file (up to RECOMPUTE_NOW_LIMIT persons a chunk) asked the
+# absent broker once per person: 200 persons, 20 minutes. After a failure this process leaves that
+# broker alone for BROKER_RETRY_AFTER seconds (the marks are the fallback), then tries it again.
+BROKER_RETRY_AFTER = 30.0
+_broker_failed: tuple[str, float] | None = None  # (broker URL, time.monotonic() of the failure)
+
+
+def _broker_recently_failed(broker_url: str) -> bool:
+    return (
+        _broker_failed is not None
+        and _broker_failed[0] == broker_url
+        and time.monotonic() - _broker_failed[1] < BROKER_RETRY_AFTER
+    )
+
+
 def recompute_soon(person_id: int) -> None:
     """Ask a worker to recompute the person; if the broker is unreachable the mark stays for the
-    nightly run. Call it from `transaction.on_commit`."""
+    nightly run. Call it from `transaction.on_commit`: it never raises into the caller, and after a
+    failed publish it does not wait for the same broker again for BROKER_RETRY_AFTER seconds."""
+    global _broker_failed
+    conf = eligibility_recompute_person.app.conf
+    broker_url = "" if conf.task_always_eager else str(conf.broker_url)
+    if broker_url and _broker_recently_failed(broker_url):
+        logger.info("broker unavailable a moment ago: person %s stays marked for the nightly recompute", person_id)
+        return
     try:
         eligibility_recompute_person.apply_async(args=[person_id], retry=False)
     except Exception:  # noqa: BLE001 - the broker's client raises many kinds; the mark is the fallback
+        if broker_url:
+            _broker_failed = (broker_url, time.monotonic())
         logger.warning("broker unavailable: person %s stays marked for the nightly recompute", person_id)
+    else:
+        _broker_failed = None
 
 
 # A chunk of a few thousand persons takes seconds; these limits only stop a stuck worker.
