@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +13,36 @@ from enrollment.models import Enrollment, FamilyRelation, Person, PersonEvent, R
 from enrollment.selectors import enrollment_overlapping
 
 
-class PersonAdminForm(forms.ModelForm):
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted value up to show it again; a value that is no
+    key at all ("abc", "NaN", "1e309") makes that lookup raise ValueError while the refused form is
+    rendered, a 500 instead of the field's "Select a valid choice" message. Such values are not shown."""
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        target = self.field.target_field
+        kept = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            kept.append(item)
+        return super().optgroups(name, kept, attr)
+
+
+class CheckedAutocompleteMixin:
+    """Gives the admin's autocomplete widgets of the form (wrapped by the admin's "add another" widget)
+    the checked lookup above."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            widget = getattr(field.widget, "widget", field.widget)
+            if type(widget) is AutocompleteSelect:
+                widget.__class__ = CheckedAutocompleteSelect
+
+
+class PersonAdminForm(CheckedAutocompleteMixin, forms.ModelForm):
     parsed_id: ResidentId | None = None
 
     class Meta:
@@ -35,7 +65,7 @@ class PersonAdminForm(forms.ModelForm):
         return cleaned
 
 
-class EnrollmentAdminForm(forms.ModelForm):
+class EnrollmentAdminForm(CheckedAutocompleteMixin, forms.ModelForm):
     class Meta:
         model = Enrollment
         fields = ["person", "scheme", "region", "start_date", "end_date", "status", "employer_name", "note"]
@@ -59,7 +89,7 @@ class EnrollmentAdminForm(forms.ModelForm):
         return cleaned
 
 
-class PersonEventAdminForm(forms.ModelForm):
+class PersonEventAdminForm(CheckedAutocompleteMixin, forms.ModelForm):
     class Meta:
         model = PersonEvent
         fields = ["person", "kind", "date", "related_person", "evidence"]
@@ -71,7 +101,7 @@ class PersonEventAdminForm(forms.ModelForm):
         return date
 
 
-class FamilyRelationAdminForm(forms.ModelForm):
+class FamilyRelationAdminForm(CheckedAutocompleteMixin, forms.ModelForm):
     class Meta:
         model = FamilyRelation
         fields = ["person", "kind", "relative"]

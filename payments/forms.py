@@ -11,7 +11,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.admin import AdminSite
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from eligibility.rules import EmployeeKind, Frequency
 from eligibility.rules.profile import GROUPS
+from enrollment.forms import CheckedAutocompleteSelect
 from enrollment.models import Person
 from payments.models import Channel, Payment, PaymentKind, PolicyProfile, PolicyScope
 from payments.policy import policy_params_check, policy_profile_build, policy_tiers_check
@@ -234,7 +234,8 @@ class PaymentRecordForm(PaymentRequestFormMixin, forms.Form):
         self.recording = recording
         # The same search as the person list (ID number or the start of the name), as you type.
         person = self.fields["person"]
-        person.widget = AutocompleteSelect(Payment._meta.get_field("person"), admin_site)
+        # The checked widget: a person value that is no key is refused by the field, not a 500 (see there).
+        person.widget = CheckedAutocompleteSelect(Payment._meta.get_field("person"), admin_site)
         person.widget.choices = person.choices  # what ModelChoiceField does for its own widget
         for name in ("channel", "reference", "amount"):
             self.fields[name].required = recording

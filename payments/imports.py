@@ -110,6 +110,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 HEADER_SEARCH_ROWS = 10
 # Excel keeps 15 significant digits; a float cell read back may carry binary noise beyond them.
 EXCEL_DIGITS = 15
+# Limits of what a file may hold, checked while it is read so that a hostile or broken file is refused
+# with a message before it fills the memory: data rows (the tax bureau's largest daily file is about
+# 100,000), characters in one CSV line (a payment row is about 200), and for an XLSX (a zip archive)
+# the members and the bytes they expand to, read from the archive's central directory before
+# anything is inflated (a "zip bomb" of a few kB can expand to gigabytes; Python's zipfile never
+# inflates a member beyond the size the directory declares, so the declared sizes are a safe bound).
+MAX_DATA_ROWS = 1_000_000
+MAX_CSV_LINE_CHARS = 10_000
+MAX_XLSX_MEMBERS = 1_000
+MAX_XLSX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_XLSX_COLUMNS = 1_000
 
 COLUMNS = ["id_number", "name", "scheme", "period", "amount", "channel", "reference", "paid_at"]
 HEADER_NAMES = {
@@ -249,13 +260,49 @@ def _table_rows(content: bytes) -> tuple[str, str, Iterator[tuple[int, list[Any]
         raise ImportFileError(_("The file is not a CSV or XLSX file."))
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_csv_lines(text), delimiter=delimiter)
     return "csv", encoding, ((index, row) for index, row in enumerate(reader, start=1))
+
+
+def _csv_lines(text: str) -> Iterator[str]:
+    """The lines of the text, refusing an overlong one before csv splits it into cells (a line of
+    millions of commas would otherwise become a list of millions of cells)."""
+    for line in io.StringIO(text, newline=""):
+        if len(line) > MAX_CSV_LINE_CHARS:
+            raise ImportFileError(
+                _("A line of the file is longer than %(limit)s characters; this is not a payment file.")
+                % {"limit": f"{MAX_CSV_LINE_CHARS:,}"}
+            )
+        yield line
+
+
+def _xlsx_check_archive(content: bytes) -> None:
+    """Refuse an XLSX whose members would expand beyond the limits, before openpyxl inflates any."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportFileError(_("The XLSX file cannot be opened: %(problem)s") % {"problem": error}) from None
+    expanded = sum(member.file_size for member in members)
+    if len(members) > MAX_XLSX_MEMBERS or expanded > MAX_XLSX_UNCOMPRESSED_BYTES:
+        raise ImportFileError(
+            _(
+                "The XLSX file would expand to %(size)s MB in %(count)s parts; at most %(limit)s MB in "
+                "%(members)s parts are accepted. Save the sheet again or import it as CSV."
+            )
+            % {
+                "size": f"{expanded / 1048576:,.0f}",
+                "count": len(members),
+                "limit": MAX_XLSX_UNCOMPRESSED_BYTES // 1048576,
+                "members": MAX_XLSX_MEMBERS,
+            }
+        )
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
+    _xlsx_check_archive(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
@@ -263,6 +310,17 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     if not workbook.worksheets:
         raise ImportFileError(_("The XLSX file has no worksheet."))
     sheet = workbook.worksheets[0]
+    # The sheet's declared size (its <dimension>): read-only openpyxl pads every row to the declared
+    # width and fills the declared height, so a few bytes can ask for 16,384 x 1,048,576 empty cells.
+    if (sheet.max_column or 0) > MAX_XLSX_COLUMNS or (sheet.max_row or 0) > MAX_DATA_ROWS + HEADER_SEARCH_ROWS:
+        raise ImportFileError(
+            _("The sheet is declared as %(rows)s rows by %(columns)s columns; at most %(limit)s rows are accepted.")
+            % {
+                "rows": f"{sheet.max_row or 0:,}",
+                "columns": f"{sheet.max_column or 0:,}",
+                "limit": f"{MAX_DATA_ROWS:,}",
+            }
+        )
     return ((index, list(row)) for index, row in enumerate(sheet.iter_rows(values_only=True), start=1))
 
 
@@ -280,12 +338,20 @@ def payment_file_read(*, content: bytes) -> ParsedFile:
         file_format, encoding, numbered = _table_rows(content)
         columns: dict[int, str] | None = None
         rows: list[RawRow] = []
+        lines_after_header = 0
         for number, cells in numbered:
             if columns is None:
                 columns = _header(cells)
                 if columns is None and number >= HEADER_SEARCH_ROWS:
                     break
                 continue
+            lines_after_header += 1
+            if lines_after_header > MAX_DATA_ROWS:
+                # Blank lines count too, so the refusal comes before the rows kept in memory pass the limit.
+                raise ImportFileError(
+                    _("The file has more than %(limit)s rows; split it into smaller files.")
+                    % {"limit": f"{MAX_DATA_ROWS:,}"}
+                )
             if all(cell is None or str(cell).strip() == "" for cell in cells):
                 continue
             values = {column: (cells[i] if i < len(cells) else None) for i, column in columns.items()}
@@ -1410,7 +1476,20 @@ def payments_import_confirm(*, preview: ImportBatch, by: AbstractBaseUser | None
     """Import exactly the file a dry run previewed; a preview is imported once."""
     if not preview.dry_run:
         raise ImportRefused(_("Only a preview (dry run) can be confirmed."))
-    if ImportBatch.objects.filter(confirms=preview).exists():
+    confirmed = ImportBatch.objects.defer("content").filter(confirms=preview).first()
+    if confirmed is not None and confirmed.finished_at is None:
+        # An import cut short (the database connection lost, the process killed) keeps the chunks
+        # it committed and holds the preview's one confirmation; saying "already imported" would
+        # hide the rows it never reached. A new upload is safe: recorded references are duplicates.
+        raise ImportRefused(
+            _(
+                "The import of this preview (#%(batch)s, started %(started)s) did not finish: it is still "
+                "running or was interrupted. If it was interrupted, upload the file again and confirm: the "
+                "payments already recorded are reported as duplicates and the others are recorded."
+            )
+            % {"batch": confirmed.pk, "started": timezone.localtime(confirmed.started_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    if confirmed is not None:
         raise ImportRefused(_("This preview has already been imported."))
     return payments_import(
         content=bytes(preview.content), file_name=preview.file_name, uploaded_by=by, confirms=preview

@@ -452,7 +452,7 @@ class ReportingViewSet(JsonErrorsMixin, viewsets.ReadOnlyModelViewSet):  # type:
                 raise exceptions.ValidationError({name: [_("Give this parameter once.")]}, code="repeated_parameter")
         # django-filter reads `?paid_to=` as "no filter": a client whose date went missing would get
         # every row instead of the ones it asked for. An empty value is an error; leave the parameter out.
-        empty = sorted(name for name, value in request.query_params.items() if value == "")
+        empty = sorted(name for name, value in request.query_params.items() if value.strip() == "")
         if empty:
             raise exceptions.ValidationError(
                 {name: [_("Give a value, or leave the parameter out.")] for name in empty}, code="empty_parameter"

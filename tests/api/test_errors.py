@@ -171,6 +171,11 @@ def test_an_empty_filter_value_is_400_not_every_row(client_, nanchang):
     assert body["details"] == {"region": [EMPTY_VALUE], "registered_to": [EMPTY_VALUE]}
     body = assert_error(client_.get("/api/v1/persons?page_size="), 400, "empty_parameter")
     assert body["details"] == {"page_size": [zh(EMPTY_VALUE)]}
+    # White space is as empty: the ID-number filter strips it and would otherwise match every row.
+    body = assert_error(
+        client_.get("/api/v1/persons", {"id_number": "  ", "region": "\t"}, **EN), 400, "empty_parameter"
+    )
+    assert set(body["details"]) == {"id_number", "region"}
 
 
 def test_a_repeated_parameter_is_400(client_):
