@@ -22,6 +22,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2 with Django's iteration count costs a quarter of a second per password, and most tests
+    # create staff or residents with one. What is hashed is not under test (sign-in still checks the
+    # password); a test that needs the production hasher overrides PASSWORD_HASHERS itself.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def roles(db):
     return roles_ensure()
