@@ -7,6 +7,7 @@ default: SQLite in the project folder and Celery tasks executed in-process.
 
 import datetime
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,16 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -65,10 +76,13 @@ INSTALLED_APPS = [
     "enrollment",
     "payments",
     "eligibility",
+    # Registers the project's deployment checks (config/checks.py).
+    "config.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     # Serves the collected static files without DEBUG (no separate web server needed for them).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends idle and day-old sessions (config/security.py); needs request.user.
+    "config.security.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records which user made each change in the history tables.
@@ -113,6 +129,21 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# An optional read-only replica (PostgreSQL streaming replication), as the database alias "replica".
+# Nothing reads from it yet: docs/deployment.md says how the reporting API would.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
+    )
+    # Tests see the replica as the default database (no second test database to fill).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# Behind PgBouncer in transaction pooling mode a server-side cursor (QuerySet.iterator()) could outlive
+# the transaction's server connection: DATABASE_DISABLE_SERVER_SIDE_CURSORS=1 there.
+for _database in DATABASES.values():
+    _database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The lockout check first (django-axes, see enrollment/portal/accounts.py): a locked-out user name +
@@ -164,6 +195,64 @@ CASE_DOCUMENT_MAX_BYTES = int(os.environ.get("CASE_DOCUMENT_MAX_BYTES", str(10 *
 
 LOGIN_URL = "admin:login"
 
+# HTTPS only (production): Secure cookies, http redirected to https, browsers told to stay on https
+# (HSTS). On by default whenever DEBUG is off. HTTPS_ONLY=0 is for plain-http setups that are not
+# production: the test suite (test client and live server) and the loopback smoke test.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", default=not DEBUG)
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+# A load balancer probes the health check on the internal http port; it must get the answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# The preload list is a commitment for the whole domain that takes months to undo: the agency's
+# network team decides it (SECURE_HSTS_PRELOAD=1), so check --deploy's reminder (W021) is silenced.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Behind a proxy that terminates TLS, every request reaches gunicorn as http. BEHIND_TLS_PROXY=1 trusts
+# the proxy's X-Forwarded-Proto: set it only when the proxy always sets that header (overwriting any
+# the client sent) and gunicorn cannot be reached except through the proxy.
+if env_bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (config/security.py): scripts, styles, images, fonts and forms from this site
+# only, no frames, no plugins. Every script is a file (static/js/, the admin's, the Swagger UI's).
+# style-src allows inline styles: the Django admin and our templates set style attributes (the
+# timeline's grid size comes from the data) and a few <style> blocks; inline CSS cannot run code.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        # ReDoc (/api/docs/redoc/) builds its search index in a worker made from a blob: URL; a worker has
+        # no access to the page, and only a script the policy already allows can start one.
+        "worker-src 'self' blob:",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "base-uri 'self'",
+        "object-src 'none'",
+    ]
+)
+
+# Sessions (config/security.py): a sign-in lasts at most SESSION_COOKIE_AGE seconds (default 8 hours,
+# a working day), and ends earlier after a time without requests: residents' after
+# PORTAL_SESSION_IDLE_MINUTES (phones, shared computers; their cookie also ends with the browser),
+# staff's after STAFF_SESSION_IDLE_MINUTES (a clerk's desk left unlocked in a service hall).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30)
+STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30)
+
 # Sign-in lockout (django-axes), for the resident portal and the clerk admin alike: after
 # AXES_FAILURE_LIMIT failed attempts for one user name from one address, that pair is refused for
 # AXES_COOLOFF_MINUTES (a resident on a shared phone network does not lock out everyone else).
@@ -214,6 +303,11 @@ REST_FRAMEWORK = {
 }
 # Requests per client when its own rate is empty (hospital systems usually get their own).
 API_DEFAULT_RATE = os.environ.get("API_DEFAULT_RATE", "1200/minute")
+if not re.fullmatch(r"[1-9][0-9]{0,6}/(s|sec|second|m|min|minute|h|hour|d|day)", API_DEFAULT_RATE):
+    raise ImproperlyConfigured(
+        "API_DEFAULT_RATE must read like 1200/minute (requests per second, minute, hour or day), "
+        f"not {API_DEFAULT_RATE!r}."
+    )
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Medical insurance services API",

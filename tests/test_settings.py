@@ -83,3 +83,9 @@ def test_a_malformed_boolean_is_refused_with_its_name():
     result = run_settings(SECRET_KEY="k", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_a_malformed_default_api_rate_is_refused_with_its_name():
+    result = run_settings(SECRET_KEY="k", API_DEFAULT_RATE="lots")
+    assert result.returncode != 0
+    assert "API_DEFAULT_RATE must read like 1200/minute" in result.stderr

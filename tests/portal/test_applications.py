@@ -315,6 +315,7 @@ def test_the_needs_information_round_trip(web, resident, clerk, monkeypatch):
     # two working days later the resident answers with a message and the missing scan
     later = datetime.datetime(2026, 3, 4, 9, tzinfo=SHANGHAI)
     monkeypatch.setattr(timezone, "now", lambda: later.astimezone(datetime.UTC))
+    web.force_login(resident.user)  # signs in again: a session lasts at most SESSION_COOKIE_AGE (8 hours)
     response = web.post(
         reverse("portal:application_answer", kwargs={"case_id": case.pk}),
         {"message": "已上传登记证明", "doc_flexible_employment_registration": pdf("登记.pdf")},
