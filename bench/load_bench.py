@@ -209,7 +209,8 @@ def setup(args: argparse.Namespace) -> tuple[World, list[tuple[str, str]]]:
     # One resident account per client, among adults (a resident signs in with the ID number).
     residents: list[tuple[str, str]] = []
     for person in Person.objects.filter(pk__in=person_ids, birth_date__year__lt=2000).order_by("pk")[: args.clients]:
-        user = person.user or User(username=person.id_number)
+        # A user of an earlier run (the register regenerated since) is taken over, not duplicated.
+        user = person.user or User.objects.filter(username=person.id_number).first() or User(username=person.id_number)
         user.set_password(PASSWORD)
         user.save()
         if person.user_id != user.pk:
@@ -261,6 +262,10 @@ def client_loop(
     rng = random.Random(seed)
     kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
     today = datetime.date.today().isoformat()  # noqa: DTZ011 - the bench's own clock, not a rule
+    if think:
+        # People do not all click at the same instant: each client starts somewhere in its first pause
+        # (otherwise the run opens with every client's request at once, a burst no office produces).
+        time.sleep(rng.uniform(0, think))
     while time.monotonic() < deadline:
         kind = rng.choices(kinds, weights)[0]
         started = time.perf_counter()
