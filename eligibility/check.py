@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -30,7 +32,8 @@ from eligibility.rules.status import RULES_VERSION
 from eligibility.selectors import person_facts
 from eligibility.services import status_values
 from eligibility.snapshots import JSON_FIELDS, SNAPSHOT_FIELDS, SNAPSHOT_TABLE, PolicyIndex, SnapshotValues
-from enrollment.models import Person
+from enrollment.access_log import person_access_record
+from enrollment.models import ApiClient, Person, PersonAccess
 
 # The bounds of a service or admission date a hospital may ask about. Before 1990 there was no
 # basic medical insurance to be covered by (the employee scheme dates from 1998), and the rules
@@ -98,9 +101,30 @@ STORED_SQL = (
 JSON_POSITIONS = [SNAPSHOT_FIELDS.index(name) for name in JSON_FIELDS]
 
 
-def check_person_find(*, id_number: str, regions: frozenset[int] | None) -> StoredStatus | None:
+@dataclass(frozen=True)
+class AccessEntry:
+    """Who is reading, for the personal-data access log (`enrollment.access_log`)."""
+
+    action: str
+    channel: str
+    user_id: int | None = None
+    api_client_id: int | None = None
+
+
+ACCESS_TABLE = PersonAccess._meta.db_table
+ACCESS_INSERT = (
+    f"INSERT INTO {ACCESS_TABLE} (at, person_id, channel, user_id, api_client_id, action) "
+    "SELECT %s, found.id, %s, %s, %s, %s FROM found"
+)
+
+
+def check_person_find(
+    *, id_number: str, regions: frozenset[int] | None, access: AccessEntry | None = None
+) -> StoredStatus | None:
     """The person with this (normalised, valid) ID number in the given regions (None: every region),
     with the stored status and whether a recompute is pending, in one query; None when not found.
+    With `access`, the access-log row of a person found is written by the same statement (on
+    PostgreSQL, a data-modifying WITH): one round trip for the hospitals' whole question.
 
     Plain SQL: this is the hospitals' hot path, and building the equivalent ORM query (a join, an
     EXISTS) cost several times the query itself.
@@ -112,11 +136,24 @@ def check_person_find(*, id_number: str, regions: frozenset[int] | None) -> Stor
         ordered = sorted(regions)
         sql += f" AND p.household_region_id IN ({', '.join(['%s'] * len(ordered))})"
         params += ordered
+    logged_here = access is not None and connection.vendor == "postgresql"
+    if logged_here:
+        assert access is not None
+        sql = f"WITH found AS ({sql}), logged AS ({ACCESS_INSERT}) SELECT * FROM found"
+        params += [timezone.now(), access.channel, access.user_id, access.api_client_id, access.action[:60]]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
+    if access is not None and not logged_here:
+        person_access_record(
+            person_ids=[row[0]],
+            action=access.action,
+            channel=access.channel,
+            user=None if access.user_id is None else get_user_model()(pk=access.user_id),
+            api_client=None if access.api_client_id is None else ApiClient(pk=access.api_client_id),
+        )
     person_id, pending, as_of, *stored = row
     values = None
     if as_of is not None:
@@ -154,14 +191,16 @@ def eligibility_check(
     inpatient: bool,
     admission_date: datetime.date | None = None,
     regions: frozenset[int] | None,
+    access: AccessEntry | None = None,
 ) -> CheckAnswer | None:
     """Is the person with this ID number covered for a service on `service_date`?
 
     `id_number` is already validated and normalised (`enrollment.identity.parse_id_number`). For an
     inpatient stay the admission date (default: the service date) is judged (RES-8b). Returns None
-    when no such person is registered in `regions` (None: every region).
+    when no such person is registered in `regions` (None: every region). With `access`, a person
+    found is written to the access log (whatever the answer).
     """
-    found = check_person_find(id_number=id_number, regions=regions)
+    found = check_person_find(id_number=id_number, regions=regions, access=access)
     if found is None:
         return None
     judged_on = (admission_date or service_date) if inpatient else service_date

@@ -20,11 +20,12 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from eligibility.check import CheckAnswer, Source, eligibility_check, service_date_bounds
+from eligibility.check import AccessEntry, CheckAnswer, Source, eligibility_check, service_date_bounds
 from eligibility.models import CoverageState
-from enrollment.api.support import ApiView, access_record
+from enrollment.api.auth import ApiPrincipal
+from enrollment.api.support import ApiView
 from enrollment.identity import parse_id_number
-from enrollment.models import ApiScope, Scheme
+from enrollment.models import AccessChannel, ApiScope, Scheme
 from enrollment.scoping import regions_of
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -160,11 +161,19 @@ class EligibilityCheckView(ApiView):
             inpatient=data["inpatient"],
             admission_date=data.get("admission_date"),
             regions=regions_of(request.user),
+            access=access_entry(request, action="api:eligibility.check"),
         )
         if answer is None:
             raise exceptions.NotFound(NOT_FOUND_MESSAGE, code="person_not_found")
-        access_record(request, person_ids=[answer.person_id], action="api:eligibility.check")
         return Response(result_body(answer))
+
+
+def access_entry(request: Request, *, action: str) -> AccessEntry:
+    """The access-log entry of this caller: its API client, or the staff member signed in."""
+    user = request.user
+    if isinstance(user, ApiPrincipal):
+        return AccessEntry(action=action, channel=AccessChannel.API, api_client_id=user.client.pk)
+    return AccessEntry(action=action, channel=AccessChannel.API, user_id=user.pk)
 
 
 def _iso(value: datetime.date | None) -> str | None:

@@ -453,3 +453,20 @@ def test_the_schema_documents_the_check(client):
 def test_a_reporting_and_check_token_can_use_both(api, issue_token, late_payer):
     client = api.as_token(issue_token([READ, CHECK]))
     assert check(client, late_payer, D(2025, 6, 10)).status_code == 200
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_the_lookup_writes_the_access_row_with_the_answer(late_payer, issue_token, monkeypatch, vendor):
+    # PostgreSQL: in the lookup's own statement; elsewhere (the SQLite demo): right after it.
+    from django.db import connection
+
+    from eligibility.check import AccessEntry, check_person_find
+    from enrollment.api_clients import api_client_for_token
+
+    client = api_client_for_token(issue_token([CHECK]))
+    monkeypatch.setattr(connection, "vendor", vendor)
+    entry = AccessEntry(action="api:eligibility.check", channel="api", api_client_id=client.pk)
+    assert check_person_find(id_number=late_payer.id_number, regions=None, access=entry) is not None
+    assert check_person_find(id_number=make_id_number(), regions=None, access=entry) is None
+    rows = list(PersonAccess.objects.values_list("person_id", "api_client_id", "user_id", "channel", "action"))
+    assert rows == [(late_payer.pk, client.pk, None, "api", "api:eligibility.check")]
