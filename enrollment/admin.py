@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from enrollment.admin_person import PersonPageMixin
 from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, PersonAdminForm, PersonEventAdminForm
@@ -30,6 +31,18 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method != "GET":
             return HttpResponseForbidden(_("Earlier versions can be viewed, not restored."))
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class MaskedHistoryHelper(HistoricalRecordContextHelper):
+    """A person's history for a reader without the full identifiers: ID and phone numbers masked."""
+
+    MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        mask = self.MASKS.get(change.field)
+        if mask is not None and value:
+            return mask(value)
+        return super().prepare_delta_change_value(change, value)
 
 
 class EnrollmentInlineFormSet(BaseInlineFormSet):
@@ -137,6 +150,12 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
         if sees_full_identifiers(request.user):
             return readonly
         return [*readonly, *self.MASKED_FIELDS.values()]
+
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
+        # The history list shows each change's old and new value: masked too for such readers.
+        if sees_full_identifiers(request.user):
+            return super().get_historical_record_context_helper(request, historical_record)
+        return MaskedHistoryHelper(self.model, historical_record)
 
     @admin.display(description=gettext_lazy("resident ID number"), ordering="id_number")
     def masked_id_number(self, obj: Person) -> str:

@@ -95,3 +95,18 @@ def test_ensure_roles_gives_an_existing_group_a_permission_added_by_a_release(ro
     assert clerk_group.permissions.filter(codename="view_full_identifiers").exists()
     assert not roles["analyst"].permissions.filter(codename="view_full_identifiers").exists()
     assert "clerk:" in capsys.readouterr().out
+
+
+def test_an_analyst_reads_the_persons_history_masked(client, analyst, person):
+    person.phone = "13912345678"
+    person.save()  # a second version, with a changed phone
+    client.force_login(analyst)
+    history = client.get(reverse("admin:enrollment_person_history", args=[person.pk]))
+    assert history.status_code == 200
+    pages = [history.content.decode()]
+    for record in person.history.all():
+        version = client.get(reverse("admin:enrollment_person_simple_history", args=[person.pk, record.pk]))
+        assert version.status_code == 200
+        pages.append(version.content.decode())
+    for page in pages:
+        assert ID_NUMBER not in page and PHONE not in page and "13912345678" not in page
