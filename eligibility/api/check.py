@@ -99,6 +99,42 @@ class EligibilityCheckSerializer(serializers.Serializer):
         return attrs
 
 
+CHECK_FIELDS = frozenset(EligibilityCheckSerializer().fields)
+REQUIRED_FIELDS = frozenset({"id_number", "service_date", "inpatient"})
+
+
+def ordinary_request(body: Any) -> dict[str, Any] | None:
+    """The validated request when it is an ordinary, valid one; None for anything else, which the
+    serializer then validates and answers with its messages. The hospitals send thousands of these
+    an hour, and the serializer cost a fifth of the whole check; whatever this accepts, the
+    serializer accepts with the same values (tests/api/test_check.py)."""
+    if type(body) is not dict or not REQUIRED_FIELDS <= body.keys() <= CHECK_FIELDS:
+        return None
+    number, service, inpatient = body["id_number"], body["service_date"], body["inpatient"]
+    admission = body.get("admission_date")
+    if type(number) is not str or number != number.strip() or not 0 < len(number) <= 40 or type(inpatient) is not bool:
+        return None
+    days = [service, admission] if "admission_date" in body else [service]
+    if any(type(day) is not str or not ISO_DATE.match(day) for day in days):
+        return None
+    today = timezone.localdate()
+    earliest, latest = service_date_bounds(today=today)
+    try:
+        service_day = datetime.date.fromisoformat(service)
+        admission_day = None if admission is None else datetime.date.fromisoformat(admission)
+        id_number = parse_id_number(number, today=today).number
+    except (ValueError, DjangoValidationError):
+        return None
+    if not earliest <= service_day <= latest:
+        return None
+    if admission_day is not None and (not inpatient or not earliest <= admission_day <= service_day):
+        return None
+    data = {"id_number": id_number, "service_date": service_day, "inpatient": inpatient}
+    if admission_day is not None:
+        data["admission_date"] = admission_day
+    return data
+
+
 class EligibilityCheckResultSerializer(serializers.Serializer):
     covered = serializers.BooleanField(help_text="Whether the fund pays for the service.")
     state = serializers.ChoiceField(choices=CoverageState.choices, help_text="The status on the judged day.")
@@ -152,9 +188,11 @@ class EligibilityCheckView(ApiView):
         ],
     )
     def post(self, request: Request) -> Response:
-        serializer = EligibilityCheckSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = ordinary_request(request.data)
+        if data is None:
+            serializer = EligibilityCheckSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         answer = eligibility_check(
             id_number=data["id_number"],
             service_date=data["service_date"],

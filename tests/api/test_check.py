@@ -470,3 +470,49 @@ def test_the_lookup_writes_the_access_row_with_the_answer(late_payer, issue_toke
     assert check_person_find(id_number=make_id_number(), regions=None, access=entry) is None
     rows = list(PersonAccess.objects.values_list("person_id", "api_client_id", "user_id", "channel", "action"))
     assert rows == [(late_payer.pk, client.pk, None, "api", "api:eligibility.check")]
+
+
+def _bodies():
+    number = make_id_number(birth_date=D(1985, 4, 3))
+    today = timezone.localdate()
+    day, before = today.isoformat(), (today - dt.timedelta(days=3)).isoformat()
+    full_width = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    return [
+        {"id_number": number, "service_date": day, "inpatient": False},
+        {"id_number": number, "service_date": day, "inpatient": True},
+        {"id_number": number, "service_date": day, "inpatient": True, "admission_date": before},
+        {"id_number": number, "service_date": before, "inpatient": True, "admission_date": day},
+        {"id_number": number, "service_date": day, "inpatient": False, "admission_date": before},
+        {"id_number": full_width, "service_date": day, "inpatient": False},
+        {"id_number": number.lower(), "service_date": day, "inpatient": False},
+        {"id_number": f" {number}", "service_date": day, "inpatient": False},
+        {"id_number": number, "service_date": day, "inpatient": "true"},
+        {"id_number": number, "service_date": day, "inpatient": 1},
+        {"id_number": number, "service_date": "2025-02-30", "inpatient": False},
+        {"id_number": number, "service_date": "1989-12-31", "inpatient": False},
+        {"id_number": number, "service_date": "2999-01-01", "inpatient": False},
+        {"id_number": number, "service_date": "20251201", "inpatient": False},
+        {"id_number": number[:-1] + ("0" if number[-1] != "0" else "1"), "service_date": day, "inpatient": False},
+        {"id_number": number, "service_date": day, "inpatient": False, "colour": "red"},
+        {"id_number": number, "service_date": day},
+        {"id_number": 36010219850403, "service_date": day, "inpatient": False},
+        {"id_number": number, "service_date": None, "inpatient": False},
+        {"id_number": number, "service_date": day, "inpatient": False, "admission_date": None},
+        [number, day, False],
+        "not an object",
+    ]
+
+
+def test_what_the_quick_validation_accepts_the_serializer_accepts_alike():
+    from eligibility.api.check import EligibilityCheckSerializer, ordinary_request
+
+    quick_ones = 0
+    for body in _bodies():
+        quick = ordinary_request(body)
+        serializer = EligibilityCheckSerializer(data=body)
+        if quick is not None:
+            quick_ones += 1
+            assert serializer.is_valid(), (body, serializer.errors)
+            assert quick == dict(serializer.validated_data), body
+    # The ordinary requests (the first three and the full-width and lower-case numbers) take it.
+    assert quick_ones == 5
