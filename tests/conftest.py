@@ -5,7 +5,7 @@ import os
 import pytest
 from django.conf import settings
 
-from enrollment.roles import ANALYST, CLERK, roles_ensure
+from enrollment.roles import ADMINISTRATOR, ANALYST, CLERK, SUPERVISOR, roles_ensure
 from payments.policy import policy_profiles_load
 from tests.factories import PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
 
@@ -63,6 +63,19 @@ def other_region_clerk(roles, fuzhou):
     user = UserFactory(username="clerk_fz", is_staff=True, groups=[roles[CLERK]])
     StaffRegionFactory(user=user, region=fuzhou)
     return user
+
+
+@pytest.fixture
+def supervisor(roles, nanchang):
+    user = UserFactory(username="supervisor_nc", is_staff=True, groups=[roles[SUPERVISOR]])
+    StaffRegionFactory(user=user, region=nanchang)
+    return user
+
+
+@pytest.fixture
+def administrator(roles):
+    """Works in every region without StaffRegion rows (enrollment/scoping.py)."""
+    return UserFactory(username="administrator", is_staff=True, groups=[roles[ADMINISTRATOR]])
 
 
 @pytest.fixture

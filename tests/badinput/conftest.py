@@ -8,8 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from enrollment.roles import ADMINISTRATOR, SUPERVISOR
-from tests.factories import PersonFactory, StaffRegionFactory, UserFactory
+from tests.factories import PersonFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -26,18 +25,6 @@ def monday(monkeypatch):
     """Monday 2 March 2026, 10:00 in Beijing: a working day inside the 2026 policy year."""
     moment = datetime.datetime(2026, 3, 2, 10, tzinfo=SHANGHAI)
     monkeypatch.setattr(timezone, "now", lambda: moment.astimezone(datetime.UTC))
-
-
-@pytest.fixture
-def supervisor(roles, nanchang):
-    user = UserFactory(username="supervisor_nc", is_staff=True, groups=[roles[SUPERVISOR]])
-    StaffRegionFactory(user=user, region=nanchang)
-    return user
-
-
-@pytest.fixture
-def administrator(roles):
-    return UserFactory(username="administrator", is_staff=True, groups=[roles[ADMINISTRATOR]])
 
 
 def staff_client(user, language="en"):

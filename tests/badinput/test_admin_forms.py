@@ -17,31 +17,16 @@ from tests.badinput.catalogue import (
     SQL_DROP,
 )
 from tests.badinput.conftest import assert_escaped, assert_refused_on_the_form, page
-from tests.factories import make_id_number
+from tests.enrollment.test_admin import person_form
+from tests.payments.test_payments_admin import record_data as payments_record_data
 
 pytestmark = pytest.mark.django_db
 
-INLINE_PREFIXES = ["enrollments", "events", "military_services", "relations"]
 
 # Text a clerk may legitimately type into a free-text field (a name, a note): it is kept as typed.
 KEPT_AS_TEXT = {"sql_or", "sql_drop", "script", "img_onerror", "emoji", "full_width_digits"}
 # Text refused in every field: the NUL character, 10,000 characters, nothing at all.
 REFUSED_TEXT = {key: value for key, value in HOSTILE_TEXT.items() if key not in KEPT_AS_TEXT}
-
-
-def person_form(region, **overrides):
-    data = {
-        "id_number": make_id_number(),
-        "name": "王小明",
-        "phone": "13812345678",
-        "household_region": region.pk,
-        "category": "ordinary",
-        "user": "",
-    }
-    for prefix in INLINE_PREFIXES:
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
-    data.update(overrides)
-    return data
 
 
 def without_empty(table):
@@ -202,23 +187,9 @@ RECORD_URL = "admin:payments_payment_record"
 
 
 def record_data(person, overrides=None):
-    data = {
-        "person": person.pk,
-        "kind": "resident_year",
-        "year": "2025",
-        "repair_years": "0",
-        "cover_from": "",
-        "cover_to": "",
-        "employee_kind": "flexible",
-        "frequency": "annual",
-        "rate": "",
-        "channel": "clerk_counter",
-        "reference": "CTR-20241110-0001",
-        "amount": "400.00",
-        "paid_at": "2024-11-10T10:00",
-        "_record": "1",
-    }
-    data.update(overrides or {})
+    """The record screen's "record" press (tests/payments/test_payments_admin.py's form data)."""
+    data = payments_record_data(person, _record="1")
+    data.update(overrides or {})  # "person" itself may be the hostile value
     return data
 
 
