@@ -18,20 +18,11 @@ from eligibility.models import (
 )
 from eligibility.reminders import reminder_text
 from enrollment.admin import SearchByPersonMixin
-from enrollment.scoping import LargeTablePaginator, RegionScopedAdminMixin
+from enrollment.scoping import LargeTablePaginator, ReadOnlyAdminMixin, RegionScopedAdminMixin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Decisions and statuses are written by the services only, never edited by hand."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(EligibilitySnapshot)

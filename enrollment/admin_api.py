@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from enrollment.api_clients import api_client_create, api_client_issue_token, api_client_revoke, scopes_validate
 from enrollment.identity import mask_id_number, normalize_id_number
 from enrollment.models import ApiClient, ApiScope, PersonAccess, Region
-from enrollment.scoping import RegionScopedAdminMixin
+from enrollment.scoping import ReadOnlyAdminMixin, RegionScopedAdminMixin
 
 # --- API clients --------------------------------------------------------------------------------
 
@@ -267,7 +267,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonAccess)
-class PersonAccessAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
+class PersonAccessAdmin(RegionScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Append-only: nobody adds, changes or deletes a row here, whatever their permissions."""
 
     region_path = "person__household_region"
@@ -294,15 +294,6 @@ class PersonAccessAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         if not number:
             return queryset, False
         return queryset.filter(person__id_number=number), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("person"), ordering="person__id_number")
     def person_display(self, obj: PersonAccess) -> str:

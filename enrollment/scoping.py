@@ -250,3 +250,17 @@ def sees_full_identifiers(user: Any) -> bool:
     """Whether the staff user sees whole ID and phone numbers (the roles serving residents at the
     counter); others, such as analysts, see them masked (PIPL's minimum necessary)."""
     return bool(user.has_perm(FULL_IDENTIFIERS_PERMISSION))
+
+
+class ReadOnlyAdminMixin:
+    """An admin screen to read rows that only the services write (decisions, statuses, the ledger,
+    the access log): nobody adds, changes or deletes them by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

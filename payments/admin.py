@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules.explain import WARNING_TEXTS
 from enrollment.admin import SearchByPersonMixin
-from enrollment.scoping import PERSON_CHOICE_MESSAGE, RegionScopedAdminMixin, persons_queryset
+from enrollment.scoping import PERSON_CHOICE_MESSAGE, ReadOnlyAdminMixin, RegionScopedAdminMixin, persons_queryset
 from payments import admin_imports  # noqa: F401 - registers the import screens
 from payments.forms import PaymentRecordForm, PaymentReverseForm, PolicyProfileAdminForm
 from payments.models import LedgerEntry, Payment, PaymentKind, PaymentStatus, PolicyProfile
@@ -296,7 +296,7 @@ def _quote_warnings(quote: Quote | None) -> list[tuple[str, str]]:
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(SearchByPersonMixin, RegionScopedAdminMixin, admin.ModelAdmin):
+class LedgerEntryAdmin(SearchByPersonMixin, RegionScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger is written by payment services; clerks read it here. Rows belong to the person's
     household region (not the entry's own pooling region), so a clerk sees the whole history of
     the persons they serve, including years paid elsewhere before a move."""
@@ -308,12 +308,3 @@ class LedgerEntryAdmin(SearchByPersonMixin, RegionScopedAdminMixin, admin.ModelA
     list_select_related = ["person"]
     show_full_result_count = False
     list_per_page = 50
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
