@@ -604,7 +604,13 @@ class CaseTransition(models.Model):
 class WorkCalendarDay(models.Model):
     """An exception to "Monday to Friday" in the national work calendar: a public holiday on a
     weekday, or a make-up working day (调休) on a weekend. Each year comes from the State Council
-    notice, named in `source`; administrators add the next year when it is published."""
+    notice, named in `source`: `load_work_calendar` fills it from the chinesecalendar package, and
+    administrators correct it or add a year the package does not know yet in the admin."""
+
+    class Origin(models.TextChoices):
+        # The loader replaces only its own rows; a row a person entered or corrected is never overwritten.
+        PACKAGE = "package", _("chinesecalendar package")
+        MANUAL = "manual", _("entered by hand")
 
     date = models.DateField(_("date"), unique=True)
     is_working_day = models.BooleanField(
@@ -612,6 +618,13 @@ class WorkCalendarDay(models.Model):
     )
     name = models.CharField(_("name"), max_length=60, help_text=_("e.g. Spring Festival"))
     source = models.CharField(_("source"), max_length=120, help_text=_("The notice, e.g. 国办发明电〔2024〕12号"))
+    origin = models.CharField(
+        _("origin"),
+        max_length=10,
+        choices=Origin.choices,
+        default=Origin.MANUAL,
+        help_text=_("Rows entered by hand are kept as they are when the calendar is loaded from the package."),
+    )
     history = HistoricalRecords()
 
     class Meta:
