@@ -2,11 +2,12 @@
 
 import datetime
 import re
+from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
 from enrollment.identity import ID_NUMBER_LENGTH, normalize_id_number
-from enrollment.models import MOBILE_PATTERN, Enrollment, Person
+from enrollment.models import MOBILE_PATTERN, Enrollment, Person, WorkCalendarDay
 
 # Shorter digit strings are treated as the start of an ID number (e.g. the area code and birth date).
 MIN_ID_PREFIX = 6
@@ -58,3 +59,21 @@ def enrollment_overlapping(
     if exclude_pk is not None:
         overlapping = overlapping.exclude(pk=exclude_pk)
     return overlapping
+
+
+def work_calendar_missing_years(*, years: Iterable[int]) -> list[int]:
+    """The given years for which the work calendar holds no day at all, in order.
+
+    Every real year has public holidays, so a year without a single row is one nobody loaded: its
+    deadlines would count weekends only. One query over the years' date range.
+    """
+    wanted = sorted(set(years))
+    if not wanted:
+        return []
+    present = {
+        day.year
+        for day in WorkCalendarDay.objects.filter(
+            date__gte=datetime.date(wanted[0], 1, 1), date__lte=datetime.date(wanted[-1], 12, 31)
+        ).dates("date", "year")
+    }
+    return [year for year in wanted if year not in present]
