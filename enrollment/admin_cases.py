@@ -519,6 +519,16 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             extra["move_url"] = reverse("admin:enrollment_case_move", args=[case.pk])
             extra["assign_url"] = reverse("admin:enrollment_case_assign", args=[case.pk])
             extra["missing_documents"] = [str(document_label(d.code)) for d in cases.documents_missing(case=case)]
+            missing_years = cases.case_deadline_calendar_missing_years(case=case)
+            extra["deadline_warning"] = (
+                _(
+                    "The %(years)s work calendar is not loaded: this deadline counts weekends only, without the "
+                    "public holidays. Ask an administrator to load it."
+                )
+                % {"years": ", ".join(str(year) for year in missing_years)}
+                if missing_years
+                else ""
+            )
         return super().change_view(request, object_id, form_url, extra)
 
     def _assignees(self, case: Case) -> list[Any]:
@@ -615,9 +625,17 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(WorkCalendarDay)
 class WorkCalendarDayAdmin(admin.ModelAdmin):
-    """Administrators add each year's holidays and make-up days from the State Council notice."""
+    """`load_work_calendar` fills the years the chinesecalendar package knows; administrators correct a
+    day or enter a year the package lacks from the State Council notice. A deleted package row comes
+    back with the next load: to overrule the package, change the row instead (it becomes manual)."""
 
-    list_display = ["date", "is_working_day", "name", "source"]
-    list_filter = ["is_working_day"]
+    list_display = ["date", "is_working_day", "name", "source", "origin"]
+    list_filter = ["origin", "is_working_day"]
     date_hierarchy = "date"
     search_fields = ["name", "source"]
+    readonly_fields = ["origin"]
+
+    def save_model(self, request: HttpRequest, obj: WorkCalendarDay, form: Any, change: bool) -> None:
+        # Whatever an administrator saves is theirs: `load_work_calendar` never overwrites it.
+        obj.origin = WorkCalendarDay.Origin.MANUAL
+        super().save_model(request, obj, form, change)

@@ -46,6 +46,7 @@ from enrollment.models import (
     WorkCalendarDay,
 )
 from enrollment.scoping import regions_of, scope_queryset
+from enrollment.selectors import work_calendar_missing_years
 from enrollment.services import (
     enrollment_create,
     enrollment_validate,
@@ -192,6 +193,19 @@ def work_calendar_load() -> WorkCalendar:
     for date, working in WorkCalendarDay.objects.values_list("date", "is_working_day"):
         (makeup if working else holidays).append(date)
     return WorkCalendar.of(holidays=holidays, makeup_days=makeup)
+
+
+def case_deadline_calendar_missing_years(*, case: Case) -> list[int]:
+    """Years the open case's deadline counts through (from submission to the due date; while waiting
+    for the resident, up to today too, as `case_resume` counts the wait) that have no work calendar:
+    there only weekends were taken as days off, so the clerk is told."""
+    if case.due_on is None or case.state not in OPEN_CASE_STATES:
+        return []
+    start = timezone.localdate(case.submitted_at) if case.submitted_at else case.due_on
+    end = case.due_on
+    if case.waiting_since is not None:
+        end = max(end, timezone.localdate())
+    return work_calendar_missing_years(years=range(min(start, end).year, end.year + 1))
 
 
 # --- details: what the approval needs, validated per kind ---------------------------------------
