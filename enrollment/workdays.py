@@ -3,7 +3,8 @@
 The functions are pure: they take the calendar as data (`WorkCalendar`), so that deadlines are
 computed the same way in tests, in the admin and in a nightly job. `work_calendar_load` (in
 `enrollment.cases`) reads the calendar from the `WorkCalendarDay` table, which the migration seeds
-with the State Council notices of 2025 and 2026 and administrators extend year by year.
+with the State Council notices of 2025 and 2026, `load_work_calendar` fills from the chinesecalendar
+package (`enrollment.work_calendar`) and administrators correct in the admin.
 """
 
 import datetime
