@@ -24,7 +24,7 @@ from eligibility.models import (
     NotificationStatus,
 )
 from eligibility.reminders import ReminderDraft, reminder_text, reminders_due
-from eligibility.rules import CiCapRequest, evaluate, explain
+from eligibility.rules import CiCapRequest, RejectionCode, evaluate, explain
 from eligibility.rules.dates import MONTHS_PER_YEAR
 from eligibility.rules.explain import WARNING_TEXTS
 from eligibility.selectors import PersonFacts, person_facts
@@ -32,6 +32,7 @@ from eligibility.snapshots import ANY_PERSON, PolicyIndex, SnapshotValues, grace
 from eligibility.timeline import Cell, Timeline, timeline_build
 from enrollment.models import Enrollment, Person
 from enrollment.portal.coverage_forms import CalculatorAction, CalculatorForm
+from enrollment.portal.coverage_years import NextYear, YearOffer, next_year_get, not_published_sentence, year_offer
 from payments.models import LedgerEntry, Payment, PaymentKind, PolicyScope
 from payments.policy import NoPolicy, policy_row_for
 from payments.services import PaymentRefused, PaymentRequest, Quote, premium_quote_under, request_mid_year_entry
@@ -106,6 +107,8 @@ class Dashboard:
     critical_illness: CriticalIllness | None
     waiting_text: str
     facts: PersonFacts = field(repr=False)
+    next_year: NextYear | None = None
+    """Next year's collection window and premium, once its profile is published."""
 
     @property
     def state(self) -> str:
@@ -219,7 +222,8 @@ def _waiting_text(values: SnapshotValues) -> str:
 
 
 def dashboard_get(*, person: Person, as_of: datetime.date) -> Dashboard:
-    """Everything the dashboard shows (nine queries: the facts six, policies, enrolments, decision)."""
+    """Everything the dashboard shows (ten queries: the facts six, policies, enrolments, decision, and next
+    year's profile)."""
     facts = person_facts(person_id=person.pk)
     policies = PolicyIndex.load()
     status, values = snapshot_values(facts=facts, as_of=as_of, policies=policies)
@@ -247,6 +251,7 @@ def dashboard_get(*, person: Person, as_of: datetime.date) -> Dashboard:
         critical_illness=critical_illness_of(facts=facts, year=as_of.year, policies=policies),
         waiting_text=_waiting_text(values),
         facts=facts,
+        next_year=next_year_get(person=person, facts=facts, as_of=as_of),
     )
 
 
@@ -318,6 +323,12 @@ class CalculatorAnswer:
     without_repair: QuoteView | None = None
     with_repair: QuoteView | None = None
     """Both set when repair changes something to compare (a resident year after break years)."""
+    offer: YearOffer | None = None
+    """Set when the resident year asked cannot be paid (paid already, or closed): the year to pay instead."""
+
+
+# The refusals of a resident year that another year answers (RES-3): the calculator offers that year.
+OFFER_REASONS = {RejectionCode.RES_ALREADY_PAID.value: "paid", RejectionCode.RES_PERIOD_CLOSED.value: "closed"}
 
 
 def quote_view(*, person: Person, facts: PersonFacts, request: PaymentRequest, on: datetime.date) -> QuoteView:
@@ -328,9 +339,14 @@ def quote_view(*, person: Person, facts: PersonFacts, request: PaymentRequest, o
         )
         return QuoteView(quote=premium_quote_under(person=person, request=request, on=on, policy_row=row, facts=facts))
     except NoPolicy:
-        return QuoteView(
-            quote=None, error=_("No premium is set yet for %(year)s in your region.") % {"year": request.coverage_year}
-        )
+        if request.scope == PolicyScope.RESIDENT:
+            # The year asked most often in December: say what to do, not only that nothing is there.
+            error = not_published_sentence(
+                region_code=person.household_region.code, year=request.coverage_year, as_of=on
+            )
+        else:
+            error = _("No premium is set yet for %(year)s in your region.") % {"year": request.coverage_year}
+        return QuoteView(quote=None, error=error)
     except PaymentRefused as refusal:
         return QuoteView(quote=None, error=refusal.message)
 
@@ -356,6 +372,10 @@ def calculator_answer(*, person: Person, form: CalculatorForm) -> CalculatorAnsw
     main = quote_view(person=person, facts=facts, request=request, on=on)
     if request.kind != PaymentKind.RESIDENT_YEAR:
         return CalculatorAnswer(main=main, request=request)
+    reason = OFFER_REASONS.get(main.quote.rejection_code or "") if main.quote is not None else None
+    if reason is not None:
+        offer = year_offer(facts=facts, asked=request.coverage_year, reason=reason, as_of=on)
+        return CalculatorAnswer(main=main, request=request, offer=offer)
     # Repair (RES-7) is worth showing wherever the year has break years before it.
     if request.repair_years:
         plain = quote_view(person=person, facts=facts, request=replace(request, repair_years=0), on=on)

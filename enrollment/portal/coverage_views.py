@@ -17,6 +17,7 @@ from enrollment.models import Person
 from enrollment.portal.access import person_for, persons_of, resident_required
 from enrollment.portal.coverage import calculator_answer, dashboard_get, payments_get
 from enrollment.portal.coverage_forms import CalculatorAction, CalculatorForm
+from enrollment.portal.coverage_years import calculator_defaults
 
 
 def portal_day() -> datetime.date:
@@ -72,6 +73,10 @@ def calculator(request: HttpRequest) -> HttpResponse:
     if "action" in request.GET:
         form = CalculatorForm(request.GET)
     else:
-        form = CalculatorForm(initial={"action": CalculatorAction.RESIDENT_YEAR, "paid_on": today, "year": today.year})
+        # The year the resident pays next: in December that is often next year, not today's.
+        defaults = calculator_defaults(person=person, as_of=today)
+        form = CalculatorForm(
+            initial={"action": CalculatorAction.RESIDENT_YEAR, "paid_on": defaults.paid_on, "year": defaults.year}
+        )
     answer = calculator_answer(person=person, form=form) if form.is_bound else None
     return render(request, "portal/calculator.html", _context(request, person, "calculator", form=form, answer=answer))
