@@ -139,7 +139,7 @@ def main() -> None:
     from enrollment.models import Person, Region, StaffRegion
     from enrollment.roles import ADMINISTRATOR, CLERK, roles_ensure
     from payments.models import LedgerEntry, Payment
-    from payments.policy import policy_profiles_load
+    from payments.policy_years import policy_profiles_load
     from tests.factories import UserFactory
 
     call_command("migrate", verbosity=0)

@@ -147,7 +147,7 @@ def main() -> None:
     from eligibility.models import EligibilitySnapshot
     from enrollment.api_clients import api_client_create
     from enrollment.models import ApiClient, ApiClientKind, ApiScope, Person, PersonAccess, Region
-    from payments.policy import policy_profiles_load
+    from payments.policy_years import policy_profiles_load
 
     call_command("migrate", verbosity=0)
     Region.objects.get_or_create(

@@ -255,7 +255,7 @@ def main(*, profile: str | None = None) -> None:
     from enrollment.models import Region
     from payments.imports import DEFAULT_CHUNK_SIZE, payments_import
     from payments.models import LedgerEntry, Payment
-    from payments.policy import policy_profiles_load
+    from payments.policy_years import policy_profiles_load
 
     call_command("migrate", verbosity=0)
     region, _ = Region.objects.get_or_create(

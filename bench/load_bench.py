@@ -170,7 +170,7 @@ def setup(args: argparse.Namespace) -> tuple[World, list[tuple[str, str]]]:
     from enrollment.roles import CLERK as CLERK_ROLE
     from enrollment.roles import roles_ensure
     from payments.models import LedgerEntry
-    from payments.policy import policy_profiles_load
+    from payments.policy_years import policy_profiles_load
     from payments.services import PaymentRefused, PaymentRequest, premium_quote
 
     call_command("migrate", verbosity=0)

@@ -114,7 +114,7 @@ def main() -> None:
     from eligibility.tasks import nightly_recompute
     from enrollment.models import Person, Region
     from payments.models import LedgerEntry
-    from payments.policy import policy_profiles_load
+    from payments.policy_years import policy_profiles_load
 
     call_command("migrate", verbosity=0)
     Region.objects.get_or_create(

@@ -404,3 +404,21 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Policy years: a published parameter that moved by more than this share of last year's value is a
+# warning the supervisor confirms before publishing (a typing slip as often as a new policy).
+POLICY_CHANGE_WARNING_SHARE = os.environ.get("POLICY_CHANGE_WARNING_SHARE", "0.2")
+try:
+    if not 0 < float(POLICY_CHANGE_WARNING_SHARE) < 10:
+        raise ValueError
+except ValueError:
+    raise ImproperlyConfigured(
+        f"POLICY_CHANGE_WARNING_SHARE must be a share such as 0.2, not {POLICY_CHANGE_WARNING_SHARE!r}."
+    ) from None
+# From this day of the year on, the admin, /healthz/ and `check` warn about next year's missing
+# policy profiles and work calendar (the collection period usually opens in September or October).
+YEAR_END_WARNINGS_FROM = os.environ.get("YEAR_END_WARNINGS_FROM", "09-01")
+if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])", YEAR_END_WARNINGS_FROM):
+    raise ImproperlyConfigured(
+        f"YEAR_END_WARNINGS_FROM must read like 09-01 (month-day), not {YEAR_END_WARNINGS_FROM!r}."
+    )

@@ -32,7 +32,7 @@ from eligibility.reminders import ReminderDraft, reminders_due, reminders_replac
 from eligibility.selectors import bigint_array, facts_for_persons
 from eligibility.snapshots import PolicyIndex, SnapshotValues, snapshot_values, snapshots_write, stored_for_persons
 from enrollment.models import Person
-from payments.models import PolicyProfile
+from payments.models import PolicyProfile, PolicyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def chunk_ranges(*, as_of: datetime.date, full: bool, chunk_size: int) -> list[t
 
 
 def policies_changed() -> bool:
-    """Whether a policy profile was created or edited since the last finished run began.
+    """Whether a policy profile was published or changed since the last finished run began.
 
     Premiums, collection windows, waiting lengths and caps of everyone in a region may then move
     (next year's profile loaded in autumn opens the collection reminders), but no person's facts
@@ -86,7 +86,11 @@ def policies_changed() -> bool:
         .values_list("started_at", flat=True)
         .first()
     )
-    return last is not None and PolicyProfile.history.filter(history_date__gte=last).exists()
+    # Drafts are used by nobody: only a publication (or a change to a published row) moves statuses.
+    return (
+        last is not None
+        and PolicyProfile.history.filter(history_date__gte=last, status=PolicyStatus.PUBLISHED).exists()
+    )
 
 
 def recompute_start(

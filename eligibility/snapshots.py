@@ -39,7 +39,7 @@ class PolicyIndex:
 
     @classmethod
     def load(cls) -> "PolicyIndex":
-        return cls(list(PolicyProfile.objects.select_related("region")))
+        return cls(list(PolicyProfile.objects.published().select_related("region")))
 
     def latest(self, *, region_code: str, up_to_year: int, scope: str) -> Profile | None:
         """The newest profile of a scope for a year or earlier (critical-illness parameters stay until replaced)."""

@@ -89,11 +89,13 @@ def recompute_chunk_task(chunk_id: int) -> dict[str, int]:
 
 
 @shared_task(acks_late=True)
-def nightly_recompute(as_of: str | None = None, full: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE) -> int:
+def nightly_recompute(
+    as_of: str | None = None, full: bool = False, chunk_size: int = DEFAULT_CHUNK_SIZE, triggered_by: str = "celery"
+) -> int:
     """Start (or take over) a run and fan its chunks out to the workers; returns the run id."""
     day = datetime.date.fromisoformat(as_of) if as_of else timezone.localdate()
     try:
-        run = recompute_start(as_of=day, full=full, chunk_size=chunk_size, triggered_by="celery")
+        run = recompute_start(as_of=day, full=full, chunk_size=chunk_size, triggered_by=triggered_by[:60])
     except RunRefused as refusal:
         logger.warning("nightly recompute not started: %s", refusal)
         return 0
@@ -102,6 +104,18 @@ def nightly_recompute(as_of: str | None = None, full: bool = False, chunk_size: 
         recompute_chunk_task.delay(chunk_id)
     logger.info("recompute run %s: %s chunks sent", run.pk, len(chunk_ids))
     return run.pk
+
+
+def recompute_everyone_soon(*, as_of: datetime.date, triggered_by: str) -> None:
+    """Start a full recompute now (a published policy moves premiums, windows and reminders of a
+    whole region); call it from `transaction.on_commit`. If the broker is unreachable, tonight's
+    run does it: a published profile turns the nightly run into a full one (`policies_changed`)."""
+    try:
+        nightly_recompute.apply_async(
+            kwargs={"as_of": as_of.isoformat(), "full": True, "triggered_by": triggered_by}, retry=False
+        )
+    except Exception:  # noqa: BLE001 - the broker's client raises many kinds; tonight's run is the fallback
+        logger.warning("broker unavailable: the full recompute after a policy publication waits for tonight's run")
 
 
 @shared_task(acks_late=True)

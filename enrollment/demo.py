@@ -429,7 +429,7 @@ def demo_data_load() -> DemoResult:
             regions[demo_region.code] = region
             result.regions_created += created
         # Imported here: payments depends on the register, not the other way round.
-        from payments.policy import policy_profiles_load
+        from payments.policy_years import policy_profiles_load
 
         policy_profiles_load()
         maker = _PersonMaker(regions)

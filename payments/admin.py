@@ -16,53 +16,17 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules.explain import WARNING_TEXTS
 from enrollment.admin import SearchByPersonMixin
 from enrollment.scoping import PERSON_CHOICE_MESSAGE, ReadOnlyAdminMixin, RegionScopedAdminMixin, persons_queryset
-from payments import admin_imports  # noqa: F401 - registers the import screens
-from payments.forms import PaymentRecordForm, PaymentReverseForm, PolicyProfileAdminForm
-from payments.models import LedgerEntry, Payment, PaymentKind, PaymentStatus, PolicyProfile
+from payments import admin_imports, admin_policy  # noqa: F401 - registers the import and policy screens
+from payments.forms import PaymentRecordForm, PaymentReverseForm
+from payments.models import LedgerEntry, Payment, PaymentKind, PaymentStatus
 from payments.money import amount_in_chinese_capitals
 from payments.policy import NoPolicy, policy_row_for
 from payments.services import PaymentRefused, Quote, payment_record, payment_reverse, premium_quote
 from payments.views import payment_label, payment_period_text
-
-
-@admin.register(PolicyProfile)
-class PolicyProfileAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
-    """Supervisors and administrators keep the parameters of their regions; clerks read them; the
-    form refuses an invalid policy."""
-
-    region_path = "region"
-
-    form = PolicyProfileAdminForm
-    list_display = ["region", "scope", "coverage_year", "effective_from", "name", "title", "updated_at"]
-    list_filter = ["scope", "coverage_year", "region"]
-    list_select_related = ["region"]
-    search_fields = ["name", "title", "region__code", "region__name_zh"]
-    ordering = ["region__code", "-coverage_year", "scope", "-effective_from"]
-    readonly_fields = ["updated_at"]
-    fieldsets = [
-        (None, {"fields": ["region", "scope", "coverage_year", "effective_from", "name", "title"]}),
-        (gettext_lazy("parameters"), {"fields": ["params", "flexible_rate_tiers"]}),
-        (None, {"fields": ["notes", "updated_at"]}),
-    ]
-
-    def history_form_view(
-        self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        # simple_history saves a POSTed revert for anyone who may view the history; reverting is a
-        # change, and goes through the same form (and checks) as one.
-        if request.method == "POST" and not self.has_change_permission(request):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A profile in force answers every quote of its region and year; it is replaced by a row
-        # with a later `effective_from`, never deleted from the clerk screens.
-        return False
 
 
 @admin.register(Payment)

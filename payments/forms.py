@@ -1,130 +1,26 @@
 """Admin forms of payments: they validate input and hand it to the policy checks and the services.
 
-Nothing here writes: the policy profile form runs the same validation as the loader
-(`payments.policy`), and the payment forms build the request the payment services take.
+Nothing here writes: the payment forms build the request the payment services take (the policy
+profile form is `payments.policy_forms`).
 """
 
 import datetime
-import json
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.admin import AdminSite
 from django.core.exceptions import ValidationError
-from django.forms.fields import InvalidJSONInput
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eligibility.rules import EmployeeKind, Frequency
-from eligibility.rules.profile import GROUPS
 from enrollment.forms import CheckedAutocompleteSelect
 from enrollment.models import Person
-from payments.models import Channel, Payment, PaymentKind, PolicyProfile, PolicyScope
-from payments.policy import policy_params_check, policy_profile_build, policy_tiers_check
+from payments.models import Channel, Payment, PaymentKind
 from payments.services import PaymentRequest
-
-
-class ReadableJSONField(forms.JSONField):
-    """JSON shown pretty-printed with sorted keys, so that a clerk can read and edit 50 parameters."""
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, InvalidJSONInput):
-            return value
-        return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, cls=self.encoder)
-
-
-# Which parameter groups the payments of a scope read (a missing group would only be found when a
-# payment is quoted, as an error the clerk at the counter cannot do anything about).
-SCOPE_GROUPS = {
-    PolicyScope.RESIDENT: ("resident", "exemptions", "employee"),
-    PolicyScope.EMPLOYEE: ("employee",),
-}
-
-
-def _missing_parameters(params: Any) -> list[str]:
-    """The rules builder stops at the first missing parameter of a group, in English; the clerk
-    gets every one of them, in the active language."""
-    if not isinstance(params, dict):
-        return []
-    messages = []
-    for group, specs in GROUPS.items():
-        names = [f"{group}.{key}" for key in specs]
-        if any(name in params for name in names):
-            absent = [name for name in names if name not in params]
-            if absent:
-                messages.append(
-                    _("Missing parameters of the %(group)s group: %(names)s.")
-                    % {"group": group, "names": ", ".join(absent)}
-                )
-    return messages
-
-
-class PolicyProfileAdminForm(forms.ModelForm):
-    params = ReadableJSONField(
-        label=gettext_lazy("parameters"),
-        widget=forms.Textarea(attrs={"rows": 30, "cols": 90, "class": "policy-params", "spellcheck": "false"}),
-        help_text=gettext_lazy('Dotted parameter names and values, e.g. "resident.premium.ordinary": "400.00".'),
-    )
-    flexible_rate_tiers = ReadableJSONField(
-        label=gettext_lazy("flexible-worker rate tiers"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
-        help_text=gettext_lazy(
-            'Rates a flexible worker may choose, as decimal strings (e.g. "0.045"); empty = the profile rate only.'
-        ),
-    )
-
-    class Meta:
-        model = PolicyProfile
-        fields = [
-            "region",
-            "scope",
-            "coverage_year",
-            "effective_from",
-            "name",
-            "title",
-            "params",
-            "flexible_rate_tiers",
-            "notes",
-        ]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        name, year, params = cleaned.get("name"), cleaned.get("coverage_year"), cleaned.get("params")
-        if not name or year is None or params is None:
-            return cleaned  # the field errors say what is missing
-        problems = _missing_parameters(params)
-        try:
-            policy_params_check(params)
-        except ValidationError as error:
-            problems.extend(error.messages)
-        if problems:
-            self.add_error("params", problems)
-            return cleaned
-        try:
-            profile = policy_profile_build(name=name, coverage_year=year, params=params)
-        except ValidationError as error:
-            self.add_error("params", error)
-            return cleaned
-        scope = cleaned.get("scope")
-        if scope in SCOPE_GROUPS:
-            missing = [group for group in SCOPE_GROUPS[scope] if getattr(profile, group) is None]
-            if missing:
-                self.add_error(
-                    "params",
-                    _("A %(scope)s profile needs the %(groups)s parameters.")
-                    % {"scope": PolicyScope(scope).label, "groups": ", ".join(f"{g}.*" for g in missing)},
-                )
-        try:
-            rates = policy_tiers_check(profile=profile, tiers=cleaned.get("flexible_rate_tiers"))
-        except ValidationError as error:
-            self.add_error("flexible_rate_tiers", error)
-        else:
-            cleaned["flexible_rate_tiers"] = [str(rate) for rate in rates]
-        return cleaned
 
 
 def _month_field(label: str) -> forms.DateField:

@@ -738,7 +738,7 @@ def _recorded(keys: set[tuple[str, str]]) -> _Recorded:
 
 def _policy_rows(region_ids: Iterable[int]) -> dict[tuple[int, int, str], list[PolicyProfile]]:
     rows: dict[tuple[int, int, str], list[PolicyProfile]] = defaultdict(list)
-    for row in PolicyProfile.objects.filter(region_id__in=set(region_ids)).order_by("effective_from"):
+    for row in PolicyProfile.objects.published().filter(region_id__in=set(region_ids)).order_by("effective_from"):
         rows[(row.region_id, row.coverage_year, row.scope)].append(row)
     return rows
 

@@ -26,6 +26,19 @@ class PolicyScope(models.TextChoices):
     EMPLOYEE = "employee", _("employee insurance")
 
 
+class PolicyStatus(models.TextChoices):
+    """A profile is prepared as a draft (edited freely, used by nobody) and published once checked;
+    only published profiles answer quotes, payments, statuses and reminders."""
+
+    DRAFT = "draft", _("draft")
+    PUBLISHED = "published", _("published")
+
+
+class PolicyProfileQuerySet(models.QuerySet["PolicyProfile"]):
+    def published(self) -> "PolicyProfileQuerySet":
+        return self.filter(status=PolicyStatus.PUBLISHED)
+
+
 class PolicyProfile(models.Model):
     """The policy parameters of a pooling area for one coverage year (RULES.md section 12).
 
@@ -51,8 +64,28 @@ class PolicyProfile(models.Model):
         ),
     )
     notes = models.TextField(_("notes and sources"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rolled_over_from = models.ForeignKey(
+        "self",
+        verbose_name=_("rolled over from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = PolicyProfileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("policy profile")
@@ -65,10 +98,18 @@ class PolicyProfile(models.Model):
                 violation_error_message=_("A profile for this region, scope, year and start day already exists."),
             ),
             models.CheckConstraint(condition=Q(scope__in=PolicyScope.values), name="policy_scope_valid"),
+            models.CheckConstraint(
+                condition=Q(status=PolicyStatus.DRAFT) | Q(status=PolicyStatus.PUBLISHED, published_at__isnull=False),
+                name="policy_published_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} · {self.region.code} · {self.coverage_year} ({self.get_scope_display()})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PolicyStatus.PUBLISHED
 
 
 class Channel(models.TextChoices):

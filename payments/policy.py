@@ -1,4 +1,4 @@
-"""Policy profiles in the database: validation, loading from profiles.json, and lookup.
+"""Policy profiles in the database: validation and lookup (loading and the yearly workflow: `policy_years`).
 
 The rules engine validates a profile completely (RULES.md section 12); the checks here come first
 and phrase the mistakes clerks actually make (a window that ends before it starts, a negative
@@ -6,19 +6,15 @@ premium, an unknown option) in the user's language.
 """
 
 import datetime
-import json
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from eligibility.rules import MalformedInput, Profile, build_profile
 from eligibility.rules.profile import GROUPS
-from enrollment.models import Region
 from payments.models import PolicyProfile, PolicyScope
 
 DATA = Path(__file__).resolve().parent.parent / "eligibility" / "data"
@@ -90,56 +86,6 @@ def policy_tiers_check(*, profile: Profile, tiers: Any) -> list[Decimal]:
     return rates
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    created: int
-    updated: int
-    skipped_regions: list[str]
-
-
-def policy_profiles_load(*, profiles_path: Path | None = None, region_table_path: Path | None = None) -> LoadResult:
-    """Load profiles.json into policy profiles for every region of the region table that exists.
-
-    Idempotent: a second load finds the same rows and changes nothing. A profile serves a coverage
-    year from 1 January of the year before (the centralized collection period starts then).
-    """
-    raw_profiles = json.loads((profiles_path or DATA / "profiles.json").read_text("utf-8"))["profiles"]
-    table = json.loads((region_table_path or DATA / "region_profiles.json").read_text("utf-8"))["regions"]
-    regions = {r.code: r for r in Region.objects.filter(code__in=list(table))}
-    created = updated = 0
-    with transaction.atomic():
-        for code, years in table.items():
-            region = regions.get(code)
-            if region is None:
-                continue
-            for year_text, scopes in years.items():
-                year = int(year_text)
-                for scope, name in scopes.items():
-                    raw = raw_profiles[name]
-                    policy_profile_build(name=name, coverage_year=raw["coverage_year"], params=raw["params"])
-                    values = {
-                        "name": name,
-                        "title": raw.get("title", ""),
-                        "params": raw["params"],
-                        "notes": "\n".join(raw.get("notes", [])),
-                    }
-                    row, was_created = PolicyProfile.objects.get_or_create(
-                        region=region,
-                        scope=scope,
-                        coverage_year=year,
-                        effective_from=datetime.date(year - 1, 1, 1),
-                        defaults=values,
-                    )
-                    if was_created:
-                        created += 1
-                    elif any(getattr(row, k) != v for k, v in values.items()):
-                        for key, value in values.items():
-                            setattr(row, key, value)
-                        row.save()
-                        updated += 1
-    return LoadResult(created=created, updated=updated, skipped_regions=sorted(set(table) - set(regions)))
-
-
 _built: dict[tuple[int, datetime.datetime], Profile] = {}
 
 
@@ -165,9 +111,9 @@ def policy_row_in_force(rows: list[PolicyProfile], on: datetime.date | None) -> 
 def policy_row_for(*, region_code: str, year: int, scope: str, on: datetime.date | None = None) -> PolicyProfile:
     """The row in force for a region, coverage year and scope on a day (the latest started one)."""
     rows = list(
-        PolicyProfile.objects.filter(region__code=region_code, coverage_year=year, scope=scope).order_by(
-            "effective_from"
-        )
+        PolicyProfile.objects.published()
+        .filter(region__code=region_code, coverage_year=year, scope=scope)
+        .order_by("effective_from")
     )
     if not rows:
         raise NoPolicy(
@@ -180,7 +126,8 @@ def policy_row_for(*, region_code: str, year: int, scope: str, on: datetime.date
 def latest_policy_row(*, region_code: str, up_to_year: int, scope: str) -> PolicyProfile | None:
     """The newest row of a scope for a year or earlier (critical-illness parameters stay until replaced)."""
     return (
-        PolicyProfile.objects.filter(region__code=region_code, scope=scope, coverage_year__lte=up_to_year)
+        PolicyProfile.objects.published()
+        .filter(region__code=region_code, scope=scope, coverage_year__lte=up_to_year)
         .order_by("-coverage_year", "-effective_from")
         .first()
     )

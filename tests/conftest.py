@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 
 from enrollment.roles import ADMINISTRATOR, ANALYST, CLERK, SUPERVISOR, roles_ensure
-from payments.policy import policy_profiles_load
+from payments.policy_years import policy_profiles_load
 from tests.factories import PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
 
 

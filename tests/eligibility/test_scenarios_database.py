@@ -20,7 +20,7 @@ from eligibility.rules.scenarios import parse_scenario
 from eligibility.services import decision_record, eligibility_covered_on, eligibility_evaluate, eligibility_recompute
 from enrollment.models import MilitaryService, PersonEvent, Scheme
 from payments.models import LedgerEntry
-from payments.policy import policy_profiles_load
+from payments.policy_years import policy_profiles_load
 from tests.factories import PersonFactory, RegionFactory, make_id_number
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"

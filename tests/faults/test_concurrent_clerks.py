@@ -22,7 +22,7 @@ from enrollment import cases
 from enrollment.models import Case, CaseKind, CaseState, CaseTransition, Enrollment
 from enrollment.roles import CLERK, SUPERVISOR, roles_ensure
 from payments.models import LedgerEntry, Payment
-from payments.policy import policy_profiles_load
+from payments.policy_years import policy_profiles_load
 from tests.factories import TEST_PASSWORD, PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

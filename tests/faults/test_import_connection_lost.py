@@ -20,7 +20,7 @@ from eligibility.models import BenefitDecision, EligibilitySnapshot, RecomputeRe
 from payments import imports
 from payments.imports import ImportRefused, payments_import, payments_import_confirm
 from payments.models import ImportBatch, ImportRow, LedgerEntry, Payment
-from payments.policy import policy_profiles_load
+from payments.policy_years import policy_profiles_load
 from tests.factories import PersonFactory, RegionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -23,7 +23,7 @@ from eligibility.models import BenefitDecision, EligibilitySnapshot, RecomputeRe
 from payments import imports
 from payments.imports import ImportFileError, import_report_rows, payments_import
 from payments.models import ImportBatch, ImportRow, LedgerEntry, Payment
-from payments.policy import policy_profiles_load
+from payments.policy_years import policy_profiles_load
 from payments.services import PaymentRequest, payment_record
 from tests.factories import PersonFactory, RegionFactory, make_id_number
 

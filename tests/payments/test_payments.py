@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from eligibility.models import BenefitDecision, EligibilitySnapshot, RecomputeRequest
 from eligibility.services import eligibility_covered_on
 from payments.models import LedgerEntry, Payment, PolicyProfile
-from payments.policy import policy_profiles_load
+from payments.policy_years import policy_profiles_load
 from payments.services import (
     PaymentRefused,
     PaymentRequest,

@@ -13,7 +13,7 @@ from django.urls import reverse
 from eligibility.models import BenefitDecision
 from enrollment.roles import SUPERVISOR
 from payments.models import LedgerEntry, Payment, PolicyProfile
-from payments.policy import policy_profiles_load
+from payments.policy_years import policy_profiles_load
 from payments.services import PaymentRequest, payment_record
 from tests.factories import TEST_PASSWORD, PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
 

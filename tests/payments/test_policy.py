@@ -11,11 +11,11 @@ from payments.models import PolicyProfile
 from payments.policy import (
     NoPolicy,
     policy_profile_build,
-    policy_profiles_load,
     policy_row_for,
     policy_tiers_check,
     profile_of,
 )
+from payments.policy_years import policy_profiles_load
 
 pytestmark = pytest.mark.django_db
 PROFILES = json.loads(
@@ -37,9 +37,11 @@ def test_loading_twice_creates_the_rows_once(nanchang, fuzhou):
     first = policy_profiles_load()
     second = policy_profiles_load()
 
-    assert first.created == 8 and first.updated == 0  # two regions x two years x two scopes
+    assert first.created == 12 and first.updated == 0  # two regions x three years x two scopes
     assert (second.created, second.updated) == (0, 0)
-    assert PolicyProfile.objects.count() == 8
+    assert PolicyProfile.objects.count() == 12
+    # Loaded profiles are published through the same checks as a supervisor's, and so in force.
+    assert set(PolicyProfile.objects.values_list("status", flat=True)) == {"published"}
     assert "520100" in first.skipped_regions  # regions that do not exist are reported, not invented
 
 
@@ -58,6 +60,8 @@ def test_a_change_during_the_year_applies_from_its_start_day(policies, nanchang)
         effective_from=dt.date(2026, 7, 1),
         name="JX-2026b",
         params=params("JX-2026", **{"resident.subsidy": "720.00"}),
+        status="published",
+        published_at=dt.datetime(2026, 6, 20, tzinfo=dt.UTC),
     )
     before = policy_row_for(region_code="360100", year=2026, scope="resident", on=dt.date(2026, 6, 30))
     after = policy_row_for(region_code="360100", year=2026, scope="resident", on=dt.date(2026, 7, 1))

@@ -1,18 +1,22 @@
 """Policy profiles in the clerk workspace: who may change them, and bad parameters refused."""
 
 import copy
-import json
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
+from eligibility.rules.profile import GROUPS
 from enrollment import roles as roles_module
 from enrollment.roles import ADMINISTRATOR, SUPERVISOR, roles_ensure
 from payments.models import PolicyProfile
+from payments.policy_forms import field_name, group_field_name
+from payments.policy_parameters import GROUP_TITLES, PARAMETERS
+from payments.policy_years import policy_rollover
 from tests.factories import TEST_PASSWORD, StaffRegionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,80 +40,114 @@ def jx_2025(policies, nanchang):
     return PolicyProfile.objects.get(region=nanchang, scope="resident", coverage_year=2025)
 
 
+@pytest.fixture
+def draft(policies, nanchang):
+    """JX-2028 for Nanchang, rolled over from 2027: a draft, edited freely (published ones are read-only)."""
+    source = PolicyProfile.objects.get(region=nanchang, scope="resident", coverage_year=2027)
+    return policy_rollover(sources=[source], actor=None).created[0]
+
+
+@pytest.fixture
+def employee_draft(policies, nanchang):
+    source = PolicyProfile.objects.get(region=nanchang, scope="employee", coverage_year=2027)
+    return policy_rollover(sources=[source], actor=None).created[0]
+
+
 def login(client, user, language="zh-hans"):
     client.cookies["django_language"] = language
     assert client.login(username=user.username, password=TEST_PASSWORD)
     return client
 
 
+def _form_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def form_data(profile, **params_changes):
+    """The structured form as a supervisor fills it: one field per parameter, a tick box per group."""
     params = copy.deepcopy(profile.params)
     for name, value in params_changes.items():
         if value is DELETE:
-            del params[name]
+            params[name] = None
         else:
             params[name] = value
-    return {
+    data = {
         "region": profile.region_id,
         "scope": profile.scope,
         "coverage_year": profile.coverage_year,
         "effective_from": profile.effective_from.isoformat(),
         "name": profile.name,
         "title": profile.title,
-        "params": json.dumps(params),
-        "flexible_rate_tiers": json.dumps(profile.flexible_rate_tiers),
+        "flexible_rate_tiers": ", ".join(str(t) for t in profile.flexible_rate_tiers),
         "notes": profile.notes,
     }
+    for group in GROUPS:
+        if any(name.startswith(group + ".") for name in params):
+            data[group_field_name(group)] = "on"
+    for name, value in params.items():
+        data[field_name(name)] = _form_value(value)
+    return data
 
 
 DELETE = object()
 BAD_PARAMETERS = [
-    pytest.param({"resident.cp_end": "2024-09-01"}, "早于", "is before", id="window-ends-before-it-starts"),
-    pytest.param({"resident.premium.ordinary": "-400.00"}, "不能为负数", "cannot be negative", id="negative-premium"),
-    pytest.param({"resident.late_premium_mode": "HALF_COST"}, "不是可选值", "is not one of", id="unknown-enum-value"),
-    pytest.param({"resident.no_such_parameter": 1}, "未知参数", "Unknown parameter", id="unknown-parameter"),
+    pytest.param({"resident.cp_end": "2027-09-01"}, "早于", "is before", id="window-ends-before-it-starts"),
     pytest.param(
-        {"resident.subsidy": DELETE}, "resident组缺少参数", "Missing parameters of the resident group", id="missing"
+        {"resident.late_window_end": "2027-12-31"}, "2028年", "must lie in 2028", id="outside-its-year"
     ),
+    pytest.param(
+        {"resident.premium.ordinary": "-400.00"}, "大于或等于", "greater than or equal", id="negative"
+    ),
+    pytest.param(
+        {"resident.late_premium_mode": "HALF_COST"}, "有效的选项", "valid choice", id="unknown"
+    ),
+    pytest.param({"resident.cp_start": "2027-13-45"}, "有效的日期", "Enter a valid date", id="impossible-date"),
+    pytest.param({"resident.subsidy": DELETE}, "必须填写", "is needed", id="missing"),
 ]
 
 
 @pytest.mark.parametrize(("changes", "zh", "en"), BAD_PARAMETERS)
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_bad_parameters_are_refused_in_the_users_language_and_nothing_is_saved(
-    client, supervisor, jx_2025, changes, zh, en, language
+    client, supervisor, draft, changes, zh, en, language
 ):
     # given
-    before = (copy.deepcopy(jx_2025.params), jx_2025.history.count())
+    before = (copy.deepcopy(draft.params), draft.history.count())
     login(client, supervisor, language)
 
     # when
-    response = client.post(
-        reverse("admin:payments_policyprofile_change", args=[jx_2025.pk]), form_data(jx_2025, **changes)
-    )
+    response = client.post(reverse("admin:payments_policyprofile_change", args=[draft.pk]), form_data(draft, **changes))
 
     # then
     assert response.status_code == 200
     body = response.content.decode()
     assert escape(zh if language == "zh-hans" else en) in body
-    jx_2025.refresh_from_db()
-    assert (jx_2025.params, jx_2025.history.count()) == before
+    draft.refresh_from_db()
+    assert (draft.params, draft.history.count()) == before
 
 
-def test_a_missing_parameter_is_named_with_all_the_others(client, supervisor, jx_2025):
+def test_a_missing_parameter_is_named_with_all_the_others(client, supervisor, draft):
     login(client, supervisor, "en")
-    data = form_data(jx_2025, **{"resident.subsidy": DELETE, "resident.fixed_wait": DELETE})
-    body = client.post(reverse("admin:payments_policyprofile_change", args=[jx_2025.pk]), data).content.decode()
-    assert "resident.subsidy" in body and "resident.fixed_wait" in body
+    data = form_data(draft, **{"resident.subsidy": DELETE, "resident.fixed_wait": DELETE})
+    body = client.post(reverse("admin:payments_policyprofile_change", args=[draft.pk]), data).content.decode()
+    assert "public subsidy per person is needed" in body and "fixed waiting period is needed" in body
 
 
-def test_invalid_json_is_refused(client, supervisor, jx_2025):
-    login(client, supervisor)
-    data = {**form_data(jx_2025), "params": '{"resident.subsidy": "670.00",'}
-    response = client.post(reverse("admin:payments_policyprofile_change", args=[jx_2025.pk]), data)
-    assert response.status_code == 200 and "JSON" in response.content.decode()
-    # The text the clerk typed comes back as it was, to be corrected.
-    assert escape('{"resident.subsidy": "670.00",') in response.content.decode()
+def test_a_group_set_as_a_whole_or_not_at_all(client, supervisor, draft):
+    # Without the tick box of the critical-illness group, its parameters are not part of the profile.
+    login(client, supervisor, "en")
+    data = form_data(draft)
+    del data[group_field_name("ci")]
+
+    response = client.post(reverse("admin:payments_policyprofile_change", args=[draft.pk]), data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    draft.refresh_from_db()
+    assert not any(name.startswith("ci.") for name in draft.params) and "resident.subsidy" in draft.params
 
 
 def test_a_resident_profile_without_resident_parameters_is_refused(client, supervisor, policies, nanchang):
@@ -122,29 +160,30 @@ def test_a_resident_profile_without_resident_parameters_is_refused(client, super
     assert PolicyProfile.objects.filter(region=nanchang, scope="resident", coverage_year=2026).count() == 1
 
 
-def test_rate_tiers_without_the_profile_rate_are_refused(client, supervisor, policies, nanchang):
-    employee = PolicyProfile.objects.get(region=nanchang, scope="employee", coverage_year=2026)
+def test_rate_tiers_without_the_profile_rate_are_refused(client, supervisor, employee_draft):
+    employee = employee_draft
     login(client, supervisor)
-    data = {**form_data(employee), "flexible_rate_tiers": '["0.045"]'}
+    data = {**form_data(employee), "flexible_rate_tiers": "0.045"}
     response = client.post(reverse("admin:payments_policyprofile_change", args=[employee.pk]), data)
     assert response.status_code == 200 and "费率档次必须包含" in response.content.decode()
     employee.refresh_from_db()
     assert employee.flexible_rate_tiers == []
 
 
-def test_a_supervisors_valid_change_is_saved_with_its_history(client, supervisor, jx_2025):
+def test_a_supervisors_valid_change_is_saved_with_its_history(client, supervisor, draft):
     login(client, supervisor)
-    data = form_data(jx_2025, **{"resident.subsidy": "720.00"})
+    data = form_data(draft, **{"resident.subsidy": "720.00"})
     data["flexible_rate_tiers"] = ""
 
-    response = client.post(reverse("admin:payments_policyprofile_change", args=[jx_2025.pk]), data)
+    response = client.post(reverse("admin:payments_policyprofile_change", args=[draft.pk]), data)
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    jx_2025.refresh_from_db()
-    assert jx_2025.params["resident.subsidy"] == "720.00" and jx_2025.flexible_rate_tiers == []
-    latest = jx_2025.history.first()
-    assert jx_2025.history.count() == 2 and latest.history_user == supervisor
-    history = client.get(reverse("admin:payments_policyprofile_history", args=[jx_2025.pk]))
+    draft.refresh_from_db()
+    assert draft.params["resident.subsidy"] == "720.00" and draft.flexible_rate_tiers == []
+    assert draft.params["resident.cp_end"] == "2028-02-29"  # dates stored as the rules read them
+    latest = draft.history.first()
+    assert draft.history.count() == 2 and latest.history_user == supervisor
+    history = client.get(reverse("admin:payments_policyprofile_history", args=[draft.pk]))
     assert history.status_code == 200 and "supervisor" in history.content.decode()
 
 
@@ -155,7 +194,7 @@ def test_an_administrator_adds_a_mid_year_change_with_rate_tiers(client, adminis
         **form_data(employee),
         "effective_from": "2026-07-01",
         "name": "NC-2026b",
-        "flexible_rate_tiers": '["0.045", 0.065]',
+        "flexible_rate_tiers": "0.045, 0.065",
     }
 
     response = client.post(reverse("admin:payments_policyprofile_add"), data)
@@ -163,6 +202,7 @@ def test_an_administrator_adds_a_mid_year_change_with_rate_tiers(client, adminis
     assert response.status_code == 302, response.content.decode()[:3000]
     added = PolicyProfile.objects.get(name="NC-2026b")
     assert added.flexible_rate_tiers == ["0.045", "0.065"]  # stored as the decimal strings the rules read
+    assert added.status == "draft"  # in force only once published
 
 
 def test_the_same_region_scope_year_and_start_day_twice_is_refused(client, administrator, jx_2025):
@@ -172,12 +212,15 @@ def test_the_same_region_scope_year_and_start_day_twice_is_refused(client, admin
     assert PolicyProfile.objects.filter(name=jx_2025.name, region=jx_2025.region).count() == 1
 
 
-def test_the_parameters_are_shown_pretty_printed_with_sorted_keys(client, supervisor, jx_2025):
+def test_the_parameters_are_grouped_with_labels_units_and_help(client, supervisor, draft):
     login(client, supervisor)
-    body = client.get(reverse("admin:payments_policyprofile_change", args=[jx_2025.pk])).content.decode()
-    pretty = json.dumps(jx_2025.params, ensure_ascii=False, indent=2, sort_keys=True)
-    assert escape(pretty) in body
-    assert pretty.index('"ci.base_cap"') < pretty.index('"resident.cp_start"')
+    body = client.get(reverse("admin:payments_policyprofile_change", args=[draft.pk])).content.decode()
+    with translation.override("zh-hans"):
+        for parameter in ("resident.cp_start", "resident.premium.ordinary", "flexible.rate"):
+            assert escape(str(PARAMETERS[parameter].label)) in body
+        assert escape(str(GROUP_TITLES["resident"])) in body
+    assert 'name="p__resident__cp_start" value="2027-10-15"' in body
+    assert 'name="p__resident__premium__ordinary" value="400.00"' in body
 
 
 def test_the_list_shows_region_scope_year_and_start(client, supervisor, policies):
@@ -185,6 +228,7 @@ def test_the_list_shows_region_scope_year_and_start(client, supervisor, policies
     body = client.get(reverse("admin:payments_policyprofile_changelist")).content.decode()
     assert "JX-2025" in body and "NC-2026" in body and "Nanchang" in body
     assert "Jan. 1, 2024" in body  # the 2025 profiles apply from the start of the collection year
+    assert "policy-status-published" in body
 
 
 @pytest.mark.parametrize("actor", ["clerk", "analyst"])
@@ -241,10 +285,10 @@ def test_load_policy_profiles_command_reports_what_it_did(nanchang, fuzhou, caps
     call_command("load_policy_profiles")
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:2] == ["created: 8", "updated: 0"]
+    assert lines[:2] == ["created: 12", "updated: 0"]
     assert lines[3:5] == ["created: 0", "updated: 0"]
     assert lines[2].startswith("skipped regions (not in the register): ") and "520100" in lines[2]
-    assert PolicyProfile.objects.count() == 8
+    assert PolicyProfile.objects.count() == 12
 
 
 def test_load_policy_profiles_command_fails_cleanly_on_a_missing_file(nanchang, tmp_path):
@@ -253,41 +297,41 @@ def test_load_policy_profiles_command_fails_cleanly_on_a_missing_file(nanchang, 
     assert PolicyProfile.objects.count() == 0
 
 
-def test_reading_the_history_does_not_allow_reverting_to_an_old_version(client, supervisor, jx_2025):
+def test_reading_the_history_does_not_allow_reverting_to_an_old_version(client, supervisor, draft):
     # given: a change, and a reader who may only view profiles
     login(client, supervisor)
     client.post(
-        reverse("admin:payments_policyprofile_change", args=[jx_2025.pk]),
-        form_data(jx_2025, **{"resident.subsidy": "720.00"}),
+        reverse("admin:payments_policyprofile_change", args=[draft.pk]),
+        form_data(draft, **{"resident.subsidy": "720.00"}),
     )
     reader = UserFactory(username="reader", is_staff=True)
     reader.user_permissions.add(Permission.objects.get(codename="view_policyprofile"))
-    StaffRegionFactory(user=reader, region=jx_2025.region)
-    first = jx_2025.history.last()
-    url = reverse("admin:payments_policyprofile_simple_history", args=[jx_2025.pk, first.history_id])
+    StaffRegionFactory(user=reader, region=draft.region)
+    first = draft.history.last()
+    url = reverse("admin:payments_policyprofile_simple_history", args=[draft.pk, first.history_id])
     client.force_login(reader)
 
     # when
     assert client.get(url).status_code == 200
-    response = client.post(url, {**form_data(jx_2025), "params": json.dumps(first.params)})
+    response = client.post(url, form_data(first.instance))
 
     # then
     assert response.status_code == 403
-    jx_2025.refresh_from_db()
-    assert jx_2025.params["resident.subsidy"] == "720.00"
+    draft.refresh_from_db()
+    assert draft.params["resident.subsidy"] == "720.00"
 
 
-def test_a_supervisor_reverts_to_an_old_version_through_the_same_checks(client, supervisor, jx_2025):
+def test_a_supervisor_reverts_to_an_old_version_through_the_same_checks(client, supervisor, draft):
     login(client, supervisor)
-    url = reverse("admin:payments_policyprofile_change", args=[jx_2025.pk])
-    client.post(url, form_data(jx_2025, **{"resident.subsidy": "720.00"}))
-    first = jx_2025.history.last()
-    revert = reverse("admin:payments_policyprofile_simple_history", args=[jx_2025.pk, first.history_id])
+    url = reverse("admin:payments_policyprofile_change", args=[draft.pk])
+    client.post(url, form_data(draft, **{"resident.subsidy": "720.00"}))
+    first = draft.history.last()
+    revert = reverse("admin:payments_policyprofile_simple_history", args=[draft.pk, first.history_id])
 
-    refused = client.post(revert, form_data(jx_2025, **{"resident.premium.ordinary": "-1.00"}))
-    reverted = client.post(revert, {**form_data(jx_2025), "params": json.dumps(first.params)})
+    refused = client.post(revert, form_data(first.instance, **{"resident.premium.ordinary": "-1.00"}))
+    reverted = client.post(revert, form_data(first.instance))
 
-    assert refused.status_code == 200 and "不能为负数" in refused.content.decode()
+    assert refused.status_code == 200 and "大于或等于" in refused.content.decode()
     assert reverted.status_code == 302
-    jx_2025.refresh_from_db()
-    assert jx_2025.params["resident.subsidy"] == "670.00"
+    draft.refresh_from_db()
+    assert draft.params["resident.subsidy"] == "700.00"
