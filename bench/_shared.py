@@ -55,7 +55,7 @@ def generate(persons: int, *, as_of: datetime.date, triggered_by: str) -> None:
             "eligibility_recomputerun, payments_ledgerentry, payments_payment, enrollment_enrollment, "
             "enrollment_personevent, enrollment_militaryservice, enrollment_person CASCADE"
         )
-    result = population_generate(persons=persons, seed=1)
+    result = population_generate(persons=persons, seed=1, as_of=as_of)
     with connection.cursor() as cursor:
         cursor.execute(
             """

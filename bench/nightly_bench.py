@@ -131,7 +131,7 @@ def main() -> None:
                 "eligibility_recomputerun, enrollment_person CASCADE"
             )
         started = time.perf_counter()
-        result = population_generate(persons=args.persons, seed=1)
+        result = population_generate(persons=args.persons, seed=1, as_of=AS_OF)
         print(f"{time.perf_counter() - started:.1f} s ({result.ledger_rows:,} ledger rows)")
     persons = Person.objects.count()
     ledger_rows = LedgerEntry.objects.count()

@@ -1,12 +1,12 @@
 """A realistic synthetic population for load tests and benchmarks, written in bulk.
 
-`population_generate(persons=N, seed=S, region_code=...)` makes N persons with valid ID numbers and
-the histories the service hall sees: continuous resident payers, late starters, residents with
-break years, unit employees, flexible workers with gaps of every length (1 to 24 months), people
-who switched from employee to resident insurance or the other way, newborns, veterans (with their
-service months) and medical-assistance recipients. Ledger rows are written without decisions: the
-history of a previous system (see `selectors.facts_for_persons`). On PostgreSQL everything goes
-through COPY; elsewhere through bulk_create.
+`population_generate(persons=N, seed=S, region_code=..., as_of=D)` makes N persons with valid ID
+numbers and the histories the service hall sees on `as_of` (today by default): continuous resident
+payers, late starters, residents with break years, unit employees, flexible workers with gaps of
+every length (1 to 24 months), people who switched from employee to resident insurance or the other
+way, newborns, veterans (with their service months) and medical-assistance recipients. Ledger rows
+are written without decisions: the history of a previous system (see `selectors.facts_for_persons`).
+On PostgreSQL everything goes through COPY; elsewhere through bulk_create.
 """
 
 import datetime
@@ -22,7 +22,6 @@ from enrollment.identity import build_id_number
 from enrollment.models import MilitaryService, Person, PersonEvent, Region, Scheme
 from payments.models import LedgerEntry
 
-CURRENT_YEAR = 2026
 BATCH = 20_000
 
 
@@ -39,54 +38,65 @@ def _months(first: datetime.date, count: int) -> Iterator[datetime.date]:
         yield datetime.date((index + step) // 12, (index + step) % 12 + 1, 1)
 
 
-def _birth_date(rng: random.Random) -> datetime.date:
-    """Mostly adults, 15 % born since 2005; born by October of the current year: the population is
-    used as of November and December 2026, and an ID number cannot carry a birth date still to come."""
-    year = rng.choices([rng.randint(1940, 2004), rng.randint(2005, CURRENT_YEAR)], weights=[85, 15])[0]
-    return datetime.date(year, rng.randint(1, 12 if year < CURRENT_YEAR else 10), rng.randint(1, 28))
+def _birth_date(rng: random.Random, as_of: datetime.date) -> datetime.date:
+    """Mostly adults, 15 % aged 21 or less; born on or before `as_of`: an ID number cannot carry a
+    birth date still to come (a day drawn later in the year moves to the year before)."""
+    year = rng.choices(
+        [rng.randint(as_of.year - 86, as_of.year - 22), rng.randint(as_of.year - 21, as_of.year)], weights=[85, 15]
+    )[0]
+    return _past(datetime.date(year, rng.randint(1, 12), rng.randint(1, 28)), as_of)
 
 
-def _story(rng: random.Random, birth: datetime.date) -> tuple[list[tuple[str, datetime.date]], list[tuple], list]:
-    """(ledger rows as (scheme, period), events as (kind, date), military spans) of one person."""
+def _past(day: datetime.date, as_of: datetime.date) -> datetime.date:
+    """`day`, or the same day a year earlier when it is still to come on `as_of`."""
+    return day if day <= as_of else day.replace(year=day.year - 1)
+
+
+def _story(
+    rng: random.Random, birth: datetime.date, as_of: datetime.date
+) -> tuple[list[tuple[str, datetime.date]], list[tuple], list]:
+    """(ledger rows as (scheme, period), events as (kind, date), military spans) of one person as the
+    register has them on `as_of`: resident years up to the current one, events that have happened."""
+    year = as_of.year
     ledger: list[tuple[str, datetime.date]] = []
     events: list[tuple[str, datetime.date]] = []
     military: list[tuple[datetime.date, datetime.date]] = []
     first_year = max(birth.year, 2012)
     roll = rng.random()
-    if birth.year + 18 > CURRENT_YEAR - 1:
+    if birth.year + 18 > year - 1:
         roll = min(roll, 0.44)  # too young for employment stories: resident insurance only
-    if birth.year >= CURRENT_YEAR - 1:  # newborn
-        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(birth.year, CURRENT_YEAR + 1)]
+    if birth.year >= year - 1:  # newborn
+        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(birth.year, year + 1)]
     elif roll < 0.35:  # continuous resident payer
-        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(first_year, CURRENT_YEAR + 1)]
+        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(first_year, year + 1)]
     elif roll < 0.45:  # resident with break years, back this year or not
-        stop = rng.randint(first_year, CURRENT_YEAR - 1)
+        stop = rng.randint(first_year, year - 1)
         ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(first_year, stop + 1)]
         if rng.random() < 0.5:
-            ledger.append((Scheme.RESIDENT, datetime.date(CURRENT_YEAR, 1, 1)))
+            ledger.append((Scheme.RESIDENT, datetime.date(year, 1, 1)))
     elif roll < 0.65:  # unit employee, some still working
-        start = datetime.date(rng.randint(max(first_year, birth.year + 18), CURRENT_YEAR), rng.randint(1, 12), 1)
+        start = datetime.date(rng.randint(max(first_year, birth.year + 18), year), rng.randint(1, 12), 1)
         count = rng.randint(6, 120)
         ledger += [(Scheme.EMPLOYEE_UNIT, month) for month in _months(start, count)]
     elif roll < 0.85:  # flexible worker with a gap of 1 to 24 months
-        start = datetime.date(rng.randint(max(first_year, birth.year + 18, 2018), CURRENT_YEAR - 1), 1, 1)
+        start = datetime.date(rng.randint(max(first_year, birth.year + 18, 2018), year - 1), 1, 1)
         before = rng.randint(3, 36)
         gap = rng.randint(1, 24)
         after = rng.randint(0, 24)
         months = list(_months(start, before + gap + after))
         ledger += [(Scheme.EMPLOYEE_FLEXIBLE, m) for m in months[:before] + months[before + gap :]]
     elif roll < 0.93:  # employee, then resident insurance (or the other way)
-        stop = rng.randint(2019, CURRENT_YEAR - 1)
+        stop = rng.randint(2019, year - 1)
         ledger += [(Scheme.EMPLOYEE_UNIT, m) for m in _months(datetime.date(stop - 3, 1, 1), 36 + rng.randint(0, 11))]
-        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(stop + 1, CURRENT_YEAR + 1)]
+        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(stop + 1, year + 1)]
     elif roll < 0.97:  # veteran: service months, then resident insurance
-        discharge = datetime.date(rng.randint(2019, CURRENT_YEAR), rng.choice((3, 9)), rng.randint(1, 28))
+        discharge = _past(datetime.date(rng.randint(2019, year), rng.choice((3, 9)), rng.randint(1, 28)), as_of)
         military.append((datetime.date(discharge.year - 2, 9, 1), discharge))
         events.append(("veteran_discharge", discharge))
-        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(discharge.year + 1, CURRENT_YEAR + 1)]
+        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(discharge.year + 1, year + 1)]
     else:  # medical-assistance recipient
-        events.append(("medical_assistance", datetime.date(rng.randint(2020, CURRENT_YEAR), 1, 15)))
-        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(first_year, CURRENT_YEAR + 1)]
+        events.append(("medical_assistance", _past(datetime.date(rng.randint(2020, year), 1, 15), as_of)))
+        ledger += [(Scheme.RESIDENT, datetime.date(y, 1, 1)) for y in range(first_year, year + 1)]
     return ledger, events, military
 
 
@@ -96,8 +106,10 @@ def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def population_generate(*, persons: int, seed: int, region_code: str = "360100") -> PopulationResult:
-    """Add `persons` persons to the register of a region.
+def population_generate(
+    *, persons: int, seed: int, region_code: str = "360100", as_of: datetime.date | None = None
+) -> PopulationResult:
+    """Add `persons` persons to the register of a region, with histories up to `as_of` (default today).
 
     ID numbers are unique within a run; a second run (another seed) may meet numbers of the first,
     so generate into a fresh database.
@@ -107,6 +119,7 @@ def population_generate(*, persons: int, seed: int, region_code: str = "360100")
     result = PopulationResult()
     postgres = connection.vendor == "postgresql"
     now = timezone.now()
+    as_of = as_of or timezone.localdate()
     start_id = (Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     area_codes = ["360102", "360103", "360104", "360111", "360121"]
     # The next free sequence number per area and birth date keeps every number of a run unique.
@@ -117,7 +130,7 @@ def population_generate(*, persons: int, seed: int, region_code: str = "360100")
         for offset in range(size):
             index = batch_start + offset
             person_id = start_id + index
-            birth = _birth_date(rng)
+            birth = _birth_date(rng, as_of)
             area = area_codes[index % len(area_codes)]
             sequence = next_sequence.get((area, birth), 1 + seed % 500)
             next_sequence[(area, birth)] = sequence + 1
@@ -125,7 +138,7 @@ def population_generate(*, persons: int, seed: int, region_code: str = "360100")
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
             gender = "male" if int(number[16]) % 2 else "female"
             person_rows.append((person_id, number, name, gender, birth, "", region.pk, "ordinary", now, now))
-            ledger, events, military = _story(rng, birth)
+            ledger, events, military = _story(rng, birth, as_of)
             ledger_rows += [
                 (person_id, scheme, region.pk, period, "regular", True, period - datetime.timedelta(days=20), now, "")
                 for scheme, period in ledger
