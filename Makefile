@@ -11,9 +11,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL= TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	SECRET_KEY=test-only-secret-key-not-for-production DEBUG=0 HTTPS_ONLY=0
 RUN_ENV := DEBUG=1
+# The moved clock of `make test-moved-clock`: 5 January of next year, so that every run crosses a
+# New Year from today (the product must work in a year its data and code were not written in).
+MOVED_CLOCK ?= $(shell date -d "$$(date +%Y)-12-31 5 days" "+%Y-%m-%d 10:00:00")
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt typecheck migrations-check worker beat bench messages clean
+.PHONY: help venv run test test-moved-clock lint fmt typecheck migrations-check worker beat bench messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,6 +37,11 @@ run: venv ## Set up SQLite with demo data and serve the app on http://127.0.0.1:
 
 test: venv lint typecheck migrations-check ## Lint, type-check and run the whole suite on PostgreSQL and Redis
 	$(TEST_ENV) $(PY) -m pytest
+
+test-moved-clock: venv ## The whole suite again with the process's clock moved past next New Year (faketime)
+	@command -v faketime >/dev/null || { echo "faketime is needed: apt-get install faketime"; exit 1; }
+	@echo "== the suite with the clock moved to $(MOVED_CLOCK)"
+	$(TEST_ENV) faketime "$(MOVED_CLOCK)" $(PY) -m pytest
 
 lint: venv ## ruff lint and format check
 	$(VENV)/bin/ruff check .

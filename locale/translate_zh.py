@@ -29,12 +29,18 @@ def main() -> int:
     missing = []
     for entry in catalogue:
         if entry.msgid in texts:
-            entry.msgstr = texts[entry.msgid]
+            if entry.msgid_plural:
+                # Chinese has one plural form (nplurals=1): the table's text serves every count.
+                entry.msgstr_plural = {0: texts[entry.msgid]}
+            else:
+                entry.msgstr = texts[entry.msgid]
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
         else:
             # msgmerge guesses ("fuzzy") from similar texts; a guess is never shipped.
             entry.msgstr = ""
+            if entry.msgid_plural:
+                entry.msgstr_plural = {0: ""}
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             entry.previous_msgid = None

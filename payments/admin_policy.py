@@ -318,10 +318,18 @@ class PolicyProfileAdmin(RegionScopedAdminMixin, SimpleHistoryAdmin):
                 )
                 return HttpResponseRedirect(change_url)
         previous = previous_year_row(obj)
-        diff = [line for line in policy_diff(row=obj, previous=previous) if line.change != "same"]
+        lines = policy_diff(row=obj, previous=previous)
         title = _("Publish %(profile)s") % {"profile": f"{obj.name} · {obj.region}"}
         context = self._context(
-            request, title, policy=obj, form=form, findings=findings, refusal=refusal, diff=diff, previous=previous
+            request,
+            title,
+            policy=obj,
+            form=form,
+            findings=findings,
+            refusal=refusal,
+            previous=previous,
+            diff=[line for line in lines if line.change != "same"],
+            unchanged_count=sum(1 for line in lines if line.change == "same"),
         )
         return TemplateResponse(request, "admin/payments/policyprofile/publish.html", context)
 

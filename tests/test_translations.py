@@ -10,15 +10,23 @@ CATALOGUE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_
 ENTRIES = [entry for entry in polib.pofile(str(CATALOGUE)) if not entry.obsolete]
 
 
+def _chinese(entry: polib.POEntry) -> str:
+    """The Chinese text; a plural entry has one form in Chinese (nplurals=1)."""
+    return entry.msgstr_plural.get(0, "") if entry.msgid_plural else entry.msgstr
+
+
 def test_every_message_has_a_chinese_text():
-    untranslated = [entry.msgid for entry in ENTRIES if not entry.msgstr or "fuzzy" in entry.flags]
+    untranslated = [entry.msgid for entry in ENTRIES if not _chinese(entry) or "fuzzy" in entry.flags]
     assert untranslated == []
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: entry.msgid[:40])
 def test_compiled_catalogue_gives_the_chinese_text(entry):
     with translation.override("zh-hans"):
-        if entry.msgctxt:
+        if entry.msgid_plural:
+            for count in (1, 2):
+                assert translation.ngettext(entry.msgid, entry.msgid_plural, count) == _chinese(entry)
+        elif entry.msgctxt:
             assert translation.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr
         else:
             assert translation.gettext(entry.msgid) == entry.msgstr

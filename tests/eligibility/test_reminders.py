@@ -32,6 +32,7 @@ from eligibility.services import decision_record, eligibility_evaluate, eligibil
 from eligibility.snapshots import PolicyIndex, snapshot_values
 from enrollment.models import Region
 from payments.models import LedgerEntry, PolicyProfile
+from payments.policy_years import PROFILE_FILES
 from payments.services import PaymentRequest, payment_record
 from tests.factories import PersonFactory
 
@@ -41,8 +42,12 @@ DATA = Path(__file__).resolve().parents[2] / "eligibility" / "data"
 
 
 def unsaved_policy_index() -> PolicyIndex:
-    """profiles.json as the regions of region_profiles.json have it, without a database."""
-    profiles = json.loads((DATA / "profiles.json").read_text("utf-8"))["profiles"]
+    """The profiles files as the regions of region_profiles.json have them, without a database."""
+    profiles = {
+        name: profile
+        for path in PROFILE_FILES
+        for name, profile in json.loads(path.read_text("utf-8"))["profiles"].items()
+    }
     table = json.loads((DATA / "region_profiles.json").read_text("utf-8"))["regions"]
     rows = []
     for code, years in table.items():

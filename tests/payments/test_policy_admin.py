@@ -105,7 +105,7 @@ BAD_PARAMETERS = [
     pytest.param(
         {"resident.late_premium_mode": "HALF_COST"}, "有效的选项", "valid choice", id="unknown"
     ),
-    pytest.param({"resident.cp_start": "2027-13-45"}, "有效的日期", "Enter a valid date", id="impossible-date"),
+    pytest.param({"resident.cp_start": "2027-13-45"}, "有效日期", "Enter a valid date", id="impossible-date"),
     pytest.param({"resident.subsidy": DELETE}, "必须填写", "is needed", id="missing"),
 ]
 

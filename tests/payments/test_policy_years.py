@@ -211,7 +211,7 @@ def test_publishing_puts_the_draft_in_force_and_records_who(jx_2028_draft, super
     assert policy_row_for(region_code="360100", year=2028, scope="resident") == jx_2028_draft
     latest = jx_2028_draft.history.first()
     assert (latest.status, latest.history_user, latest.history_change_reason) == ("published", supervisor, "published")
-    with pytest.raises(PolicyYearRefused, match="already published"):
+    with translation.override("en"), pytest.raises(PolicyYearRefused, match="already published"):
         policy_publish(row=jx_2028_draft, actor=supervisor)
 
 
