@@ -20,6 +20,11 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Demo data already loaded; nothing added.")
+        if result.profiles_rolled_over:
+            self.stdout.write(
+                "The data files stop short of the policy years the demo needs: it rolled the latest published "
+                f"profiles over (not a published notice): {', '.join(result.profiles_rolled_over)}."
+            )
         self.stdout.write("")
         self.stdout.write(f"  App:    {base_url}/")
         self.stdout.write(f"  Admin:  {base_url}/admin/")
