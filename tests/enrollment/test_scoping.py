@@ -27,6 +27,7 @@ from enrollment.scoping import (
 )
 from enrollment.selectors import person_search
 from payments.models import ImportBatch, LedgerEntry, Payment, PolicyProfile
+from payments.policy_years import policy_rollover
 from payments.services import PaymentRequest, payment_record
 from tests.factories import (
     EnrollmentFactory,
@@ -128,7 +129,11 @@ def _region_objects(region, key, roles):
             dry_run=True,
             started_at=timezone.now(),
         ),
-        "payments.policyprofile": PolicyProfile.objects.filter(region=region).first(),
+        # A draft: published profiles are read-only for everyone (a change is a new draft).
+        "payments.policyprofile": policy_rollover(
+            sources=[PolicyProfile.objects.published().filter(region=region).order_by("-coverage_year").first()],
+            actor=None,
+        ).created[0],
         "eligibility.eligibilitysnapshot": EligibilitySnapshot.objects.create(
             person=relative,
             as_of=dt.date(2026, 1, 1),
