@@ -96,15 +96,9 @@ def form_data(profile, **params_changes):
 DELETE = object()
 BAD_PARAMETERS = [
     pytest.param({"resident.cp_end": "2027-09-01"}, "早于", "is before", id="window-ends-before-it-starts"),
-    pytest.param(
-        {"resident.late_window_end": "2027-12-31"}, "2028年", "must lie in 2028", id="outside-its-year"
-    ),
-    pytest.param(
-        {"resident.premium.ordinary": "-400.00"}, "大于或等于", "greater than or equal", id="negative"
-    ),
-    pytest.param(
-        {"resident.late_premium_mode": "HALF_COST"}, "有效的选项", "valid choice", id="unknown"
-    ),
+    pytest.param({"resident.late_window_end": "2027-12-31"}, "2028年", "must lie in 2028", id="outside-its-year"),
+    pytest.param({"resident.premium.ordinary": "-400.00"}, "大于或等于", "greater than or equal", id="negative"),
+    pytest.param({"resident.late_premium_mode": "HALF_COST"}, "有效的选项", "valid choice", id="unknown"),
     pytest.param({"resident.cp_start": "2027-13-45"}, "有效日期", "Enter a valid date", id="impossible-date"),
     pytest.param({"resident.subsidy": DELETE}, "必须填写", "is needed", id="missing"),
 ]
