@@ -176,7 +176,8 @@ def what_if_answer(*, person: Person, facts: PersonFacts, form: WhatIfForm) -> W
         )
         quote = premium_quote_under(person=person, request=request, on=data["paid_on"], policy_row=row, facts=facts)
     except NoPolicy as error:
-        return WhatIf(form=form, error=f"{error} (NO_POLICY)")
+        # The sentence names the region, scope and year; the code would add nothing a clerk reads.
+        return WhatIf(form=form, error=str(error))
     except PaymentRefused as refusal:
         return WhatIf(form=form, error=f"{refusal.message} ({refusal.code})")
     return WhatIf(form=form, quote=quote, record_url=_record_url(person, data) if quote.accepted else "")

@@ -121,6 +121,19 @@ def test_a_refused_what_if_says_why_and_offers_no_recording(client, clerk, late_
     assert 'id="quote-record-link"' not in body
 
 
+def test_a_year_without_a_published_policy_is_a_sentence_not_a_code(client, clerk, late_payer):
+    # The year after the last one the data files give: no profile, published or not.
+    url = reverse("admin:enrollment_person_quote", args=[late_payer.pk])
+    body = (
+        login(client, clerk)
+        .get(url, {"kind": "resident_year", "year": "2099", "paid_on": "2025-07-01"})
+        .content.decode()
+    )
+
+    assert "No resident insurance policy is configured for region 360100 in 2099." in body
+    assert "NO_POLICY" not in body and 'id="quote-record-link"' not in body
+
+
 def test_bad_what_if_input_gets_a_message_and_no_quote(client, clerk, late_payer):
     url = reverse("admin:enrollment_person_quote", args=[late_payer.pk])
     body = login(client, clerk).get(url, {"kind": "employee_months", "paid_on": "2025-07-01"}).content.decode()
