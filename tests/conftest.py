@@ -4,10 +4,11 @@ import os
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from enrollment.roles import ADMINISTRATOR, ANALYST, CLERK, SUPERVISOR, roles_ensure
 from payments.policy_years import policy_profiles_load
-from tests.factories import PersonFactory, RegionFactory, StaffRegionFactory, UserFactory
+from tests.factories import PersonFactory, RegionFactory, StaffRegionFactory, UserFactory, policy_years_through
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -39,6 +40,15 @@ def roles(db):
 def policies(nanchang, fuzhou):
     """The policy profiles of profiles.json, in force for the regions that exist."""
     return policy_profiles_load()
+
+
+@pytest.fixture
+def policies_this_year(policies):
+    """The profiles of the data files and, where they stop short of the current year, that year's
+    (rolled over). For tests whose dates come from today because what they drive reads the real
+    clock in another process (Chromium, gunicorn, Celery), which time-machine cannot pin."""
+    policy_years_through(timezone.localdate().year)
+    return policies
 
 
 @pytest.fixture

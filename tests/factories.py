@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 
 from enrollment.identity import build_id_number, parse_id_number
 from enrollment.models import Enrollment, Person, PersonEvent, Region, Scheme, StaffRegion
+from payments.models import PolicyProfile
+from payments.policy_years import policy_publish, policy_rollover
 
 TEST_PASSWORD = "test-pass-2026"
 _sequence = itertools.count(101)
@@ -110,3 +112,21 @@ class CaseDocumentFactory(factory.django.DjangoModelFactory):
     case = factory.SubFactory(CaseFactory)
     code = "id_card"
     required = True
+
+
+def policy_years_through(year: int) -> list[PolicyProfile]:
+    """Published profiles up to `year` for every region and scope that has one: where the data files
+    stop short, the latest year is rolled over and published, year by year. Returns the rows made."""
+    made: list[PolicyProfile] = []
+    while True:
+        latest: dict[tuple[int, str], PolicyProfile] = {}
+        for row in PolicyProfile.objects.published().order_by("coverage_year"):
+            latest[(row.region_id, row.scope)] = row
+        sources = [row for row in latest.values() if row.coverage_year < year]
+        if not sources:
+            return made
+        created = policy_rollover(sources=sources, actor=None).created
+        assert created, f"nothing to roll over to {year}"
+        for row in created:
+            policy_publish(row=row, actor=None, warnings_accepted=True)
+        made += created

@@ -34,8 +34,10 @@ def timeline_cell(page, month: str, *, scheme: str | None = None, strip: str = "
 
 
 def test_clerk_enrols_a_flexible_worker_through_a_case_and_records_the_payment(
-    browser, live_server, page, clerk, other_region_clerk, supervisor, nanchang, fuzhou, policies
+    browser, live_server, page, clerk, other_region_clerk, supervisor, nanchang, fuzhou, policies_this_year
 ):
+    # Chromium and the live server's sessions live on the real clock: the dates come from today, and
+    # the fixture makes this year's profiles where the data files stop short.
     today = timezone.localdate()
     month = f"{today:%Y-%m}"
     person = PersonFactory(household_region=nanchang, name="赵灵活")

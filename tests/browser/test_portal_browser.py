@@ -7,11 +7,13 @@ import datetime
 import re
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from enrollment import cases
 from enrollment.models import Case, CaseKind, CaseState
 from payments.models import Channel
+from payments.policy import policy_row_for
 from payments.services import PaymentRequest, payment_record, premium_quote
 from tests.browser.conftest import screenshot
 from tests.browser.test_register_browser import log_in
@@ -66,8 +68,10 @@ def waiting_flexible_worker(region, phone):
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_a_resident_registers_checks_the_cover_and_applies_and_the_clerk_sees_the_case(
-    browser, live_server, sms_outbox, clerk, nanchang, policies, size
+    browser, live_server, sms_outbox, clerk, nanchang, policies_this_year, size
 ):
+    # Chromium and the live server's sessions live on the real clock: the dates come from today, and
+    # the fixture makes this year's profiles where the data files stop short.
     phone = "13800001111" if size == "phone" else "13900002222"
     person = waiting_flexible_worker(nanchang, phone)
     context, page = new_page(browser, live_server, **SIZES[size])
@@ -109,14 +113,23 @@ def test_a_resident_registers_checks_the_cover_and_applies_and_the_clerk_sees_th
         assert str(timezone.localdate().year) in page.locator("#fact-waiting").inner_text()
         screenshot(page, f"portal-dashboard-{size}")
 
-        # when: the calculator is asked what this year's resident premium would cost if paid today
+        # when: the calculator is asked what this year's resident premium would cost if paid late: today,
+        # or while the collection period is still open, the day after it closes
         today = timezone.localdate()
+        year = today.year
+        profile = policy_row_for(region_code=nanchang.code, year=year, scope="resident", on=today)
+        closes = datetime.date.fromisoformat(profile.params["resident.cp_end"])
+        paid_on = max(today, closes + datetime.timedelta(days=1))
+        # What the rules say (the page must show the same): paid today, a waiting period (the gap before
+        # this month's flexible months); paid on a later day, none (the flexible months already run then).
+        expected = premium_quote(person=person, request=PaymentRequest.resident_year(year), on=paid_on).result
+        assert (expected.waiting_start is None) == (paid_on > today)
         page.click(".portal-nav a[href='/my/calculator/']")
         page.wait_for_url("**/my/calculator/")
         assert "缴费测算" in page.locator("h1").inner_text()
         page.check("input[name=action][value=resident_year]")
-        page.fill("#id_paid_on", today.isoformat())
-        page.fill("#id_year", str(today.year))
+        page.fill("#id_paid_on", paid_on.isoformat())
+        page.fill("#id_year", str(year))
         page.click("#calculator-form button[type=submit]")
         page.wait_for_url("**/my/calculator/?*")
         # then: an amount, the waiting period and the day benefits would start
@@ -125,7 +138,13 @@ def test_a_resident_registers_checks_the_cover_and_applies_and_the_clerk_sees_th
         amount = result.locator(".quote-amount").inner_text()
         assert re.fullmatch(r"¥\d+\.\d{2}", amount) and float(amount[1:]) > 0, amount
         assert "测算结果" in result.inner_text() and "待遇开始日期" in result.inner_text()
-        assert str(today.year) in result.locator(".quote-waiting").inner_text()
+        waiting = result.locator(".quote-waiting").inner_text()
+        with translation.override("zh-hans"):
+            if expected.waiting_start is None:
+                assert waiting == "无等待期"
+            else:
+                assert date_format(expected.waiting_start) in waiting and date_format(expected.waiting_end) in waiting
+            assert date_format(expected.benefits_from) in result.inner_text()
         screenshot(page, f"portal-calculator-{size}")
 
         # Flexible-worker months "from now to December" are paid already: said in words, not a 500.

@@ -5,6 +5,7 @@ A payment recorded here reaches the worker through the broker (its on_commit pub
 writes the new status, and gunicorn answers it to a hospital's eligibility check.
 """
 
+import datetime
 import json
 import signal
 import socket
@@ -22,6 +23,7 @@ from eligibility.models import CoverageState, EligibilitySnapshot
 from eligibility.services import eligibility_recompute
 from enrollment.api_clients import api_client_create
 from enrollment.models import ApiClientKind, ApiScope
+from payments.policy import policy_row_for
 from payments.services import PaymentRequest, payment_record, premium_quote
 from tests.deploy.support import ROOT, production_env
 
@@ -81,8 +83,11 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_gunicorn_worker_and_beat_serve_a_payment_through_to_the_eligibility_check(nanchang, policies, tmp_path):
+def test_gunicorn_worker_and_beat_serve_a_payment_through_to_the_eligibility_check(
+    nanchang, policies_this_year, tmp_path
+):
     # given a resident without any payment, with the status stored, and a hospital's token
+    # (the children read the real clock: the year is today's, its profile made by the fixture if need be)
     person = PersonFactory(household_region=nanchang)
     today = timezone.localdate()
     eligibility_recompute(person_id=person.pk, as_of=today)
@@ -151,9 +156,12 @@ def test_gunicorn_worker_and_beat_serve_a_payment_through_to_the_eligibility_che
         assert status == 200, me
         assert me["client"] == "市一医院 HIS"
 
-        # when this year's resident premium is paid (its on_commit publishes the recompute)
+        # when this year's resident premium, paid on the first day of its collection period (before the
+        # year: benefits from 1 January), is recorded (its on_commit publishes the recompute)
         request = PaymentRequest.resident_year(today.year)
-        quote = premium_quote(person=person, request=request, on=today)
+        profile = policy_row_for(region_code=nanchang.code, year=today.year, scope="resident", on=today)
+        paid_on = datetime.date.fromisoformat(profile.params["resident.cp_start"])
+        quote = premium_quote(person=person, request=request, on=paid_on)
         assert quote.accepted, quote.explanation
         outcome = payment_record(
             person=person,
@@ -161,7 +169,7 @@ def test_gunicorn_worker_and_beat_serve_a_payment_through_to_the_eligibility_che
             channel="tax_wechat",
             reference="SMOKE-1",
             amount=quote.amount,
-            paid_at=timezone.now(),
+            paid_at=datetime.datetime.combine(paid_on, datetime.time(10), tzinfo=timezone.get_current_timezone()),
         )
         assert outcome.created
 
@@ -171,7 +179,8 @@ def test_gunicorn_worker_and_beat_serve_a_payment_through_to_the_eligibility_che
 
         wait_until(recomputed, timeout=WORKER_TIMEOUT, what="the worker recomputed the person", logs=logs.values())
         snapshot = EligibilitySnapshot.objects.get(person=person)
-        assert snapshot.state in (CoverageState.COVERED, CoverageState.WAITING)
+        assert snapshot.state == CoverageState.COVERED
+        assert snapshot.benefits_from == datetime.date(today.year, 1, 1)
 
         # and gunicorn's eligibility check answers it
         status, check = http(
