@@ -209,7 +209,7 @@ def test_publishing_puts_the_draft_in_force_and_records_who(jx_2028_draft, super
     assert jx_2028_draft.status == "published" and jx_2028_draft.published_by == supervisor
     assert jx_2028_draft.published_at == dt.datetime(2027, 10, 20, 9, tzinfo=SHANGHAI)
     assert policy_row_for(region_code="360100", year=2028, scope="resident") == jx_2028_draft
-    latest = jx_2028_draft.history.first()
+    latest = jx_2028_draft.history.order_by("-history_id").first()  # the draft was made at today's real time
     assert (latest.status, latest.history_user, latest.history_change_reason) == ("published", supervisor, "published")
     with translation.override("en"), pytest.raises(PolicyYearRefused, match="already published"):
         policy_publish(row=jx_2028_draft, actor=supervisor)
