@@ -35,6 +35,7 @@ from enrollment.models import (
     StaffRegion,
     WorkCalendarDay,
 )
+from enrollment.roles import CASE_HANDLE_PERMISSION
 from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
 from enrollment.selectors import person_get_by_id_number, person_search
 
@@ -541,6 +542,9 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         change_url = reverse("admin:enrollment_case_change", args=[case.pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
+        if not request.user.has_perm(CASE_HANDLE_PERMISSION):
+            # The services refuse it too (enrollment.cases.transition_refusal); a read-only role gets 403.
+            raise PermissionDenied(str(cases.NOT_HANDLER_MESSAGE))
         action = request.POST.get("action", "")
         reason = request.POST.get("reason", "")
         service = {
@@ -574,8 +578,8 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         change_url = reverse("admin:enrollment_case_change", args=[case.pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
-        if not request.user.has_perm("enrollment.change_case"):
-            raise PermissionDenied
+        if not request.user.has_perm(CASE_HANDLE_PERMISSION):
+            raise PermissionDenied(str(cases.NOT_HANDLER_MESSAGE))
         value = request.POST.get("assignee", "")
         assignee = None
         if request.POST.get("assign_me") or value == "me":

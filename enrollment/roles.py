@@ -55,6 +55,10 @@ ELIGIBILITY_RUNS = ["eligibility.view_recomputerun", "eligibility.view_recompute
 
 # Cases (enrollment.Case, with its custom `approve_case` permission: supervisors decide).
 CASE_CLERK = ["enrollment.view_case", "enrollment.add_case", "enrollment.change_case"]
+# Handling a case — every move, the checklist, assignment, its scans — needs this permission (with the
+# case's region); `view_case` alone only reads. Approving and rejecting also need `approve_case`.
+CASE_HANDLE_PERMISSION = "enrollment.change_case"
+CASE_APPROVE_PERMISSION = "enrollment.approve_case"
 CASE_SUPERVISOR = [*CASE_CLERK, "enrollment.approve_case"]
 CASE_READ = ["enrollment.view_case"]
 # The holiday calendar behind case deadlines: everyone reads it, administrators add each new year.

