@@ -20,6 +20,9 @@ from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin, 
 from enrollment.selectors import person_search
 from enrollment.services import person_save
 
+# A selection larger than this is recomputed by the workers (a recompute run), not in the request.
+RECOMPUTE_IN_REQUEST_LIMIT = 200
+
 
 class HistoryAdmin(SimpleHistoryAdmin):
     """History pages to read, never to write: django-simple-history saves a "revert" posted to a
@@ -168,17 +171,36 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
     actions = ["recompute_eligibility"]
 
     @admin.action(
-        description=gettext_lazy("Recompute the eligibility status of the selected persons"), permissions=["view"]
+        description=gettext_lazy("Recompute the eligibility status of the selected persons"), permissions=["recompute"]
     )
     def recompute_eligibility(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        """A few persons at once; the whole register ("select all" unfiltered) or a large selection
+        goes to the workers as a recompute run (eligibility/nightly.py), never into the request."""
         from django.db import transaction
 
-        from eligibility.nightly import recompute_persons
+        from eligibility.nightly import recompute_mark, recompute_persons
+        from eligibility.tasks import recompute_everyone_soon, recompute_marked_soon
 
-        with transaction.atomic():
-            result = recompute_persons(
-                person_ids=list(queryset.values_list("pk", flat=True)), as_of=timezone.localdate()
+        today = timezone.localdate()
+        triggered_by = f"admin:{request.user.get_username()}"[:60]
+        whole_register = bool(request.POST.get("select_across")) and not queryset.query.where
+        ids = [] if whole_register else list(queryset.values_list("pk", flat=True)[: RECOMPUTE_IN_REQUEST_LIMIT + 1])
+        if whole_register or len(ids) > RECOMPUTE_IN_REQUEST_LIMIT:
+            with transaction.atomic():
+                if not whole_register:
+                    recompute_mark(persons=queryset)
+                start = recompute_everyone_soon if whole_register else recompute_marked_soon
+                transaction.on_commit(lambda: start(as_of=today, triggered_by=triggered_by))
+            messages.info(
+                request,
+                _(
+                    "The selected persons are recomputed in the background by a recompute run; their statuses "
+                    "change in a few minutes."
+                ),
             )
+            return
+        with transaction.atomic():
+            result = recompute_persons(person_ids=ids, as_of=today)
         messages.info(
             request,
             _("%(examined)s persons recomputed, %(changed)s changed, %(failed)s failed.")

@@ -72,6 +72,10 @@ ACCESS_LOG_READ = ["enrollment.view_personaccess"]
 # Whole ID and phone numbers: for the roles that serve residents, not for analysts.
 FULL_IDENTIFIERS = ["enrollment.view_full_identifiers"]
 
+# Recomputing a person's stored status writes it: for the roles that change the register (clerks,
+# supervisors, administrators), never for a read-only one.
+RECOMPUTE_PERMISSION = "enrollment.change_person"
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _register(("view", "add", "change"), REGISTER_MODELS)
     + ["enrollment.view_region"]

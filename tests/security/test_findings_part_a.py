@@ -104,3 +104,89 @@ def test_finding_1_a_clerk_still_moves_cases_of_their_region(client, clerk, nanc
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.state == CaseState.SUBMITTED
+
+
+# --- finding 8: recompute by a read-only role, and the whole register in one request --------------
+
+
+@pytest.fixture
+def background_runs(monkeypatch):
+    """The recompute runs asked of the workers (not started here: the request must only ask)."""
+    from eligibility import tasks
+
+    asked = []
+    monkeypatch.setattr(tasks.nightly_recompute, "apply_async", lambda *args, **kwargs: asked.append(kwargs))
+    return asked
+
+
+def _recompute_action(client, persons, *, select_across=False, query=""):
+    data = {"action": "recompute_eligibility", "_selected_action": [p.pk for p in persons], "index": "0"}
+    if select_across:
+        data["select_across"] = "1"
+    return client.post(reverse("admin:enrollment_person_changelist") + query, data, follow=True)
+
+
+def test_finding_8_the_analyst_cannot_recompute_a_person(client, analyst, nanchang, policies):
+    from eligibility.models import EligibilitySnapshot
+
+    person = PersonFactory(household_region=nanchang)
+    client.force_login(analyst)
+    response = client.post(reverse("admin:enrollment_person_recompute", args=[person.pk]))
+    assert response.status_code == 403
+    assert not EligibilitySnapshot.objects.filter(person=person).exists()
+    page = client.get(reverse("admin:enrollment_person_change", args=[person.pk]))
+    assert 'id="recompute-form"' not in page.content.decode()
+
+
+def test_finding_8_the_analyst_cannot_recompute_the_register_from_the_list(
+    client, analyst, nanchang, fuzhou, policies, background_runs, django_capture_on_commit_callbacks
+):
+    from eligibility.models import EligibilitySnapshot
+
+    persons = [PersonFactory(household_region=nanchang), PersonFactory(household_region=fuzhou)]
+    client.force_login(analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        _recompute_action(client, persons, select_across=True)
+    assert not EligibilitySnapshot.objects.exists()
+    assert background_runs == []
+
+
+def test_finding_8_the_whole_register_goes_to_a_background_run(
+    client, administrator, nanchang, fuzhou, policies, background_runs, django_capture_on_commit_callbacks
+):
+    from eligibility.models import EligibilitySnapshot
+
+    persons = [PersonFactory(household_region=nanchang), PersonFactory(household_region=fuzhou)]
+    client.force_login(administrator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _recompute_action(client, persons, select_across=True)
+    assert response.status_code == 200
+    assert not EligibilitySnapshot.objects.exists()
+    assert len(background_runs) == 1 and background_runs[0]["kwargs"]["full"] is True
+
+
+def test_finding_8_a_large_selection_is_marked_and_recomputed_in_the_background(
+    client, clerk, nanchang, fuzhou, policies, background_runs, django_capture_on_commit_callbacks, monkeypatch
+):
+    from eligibility.models import EligibilitySnapshot, RecomputeRequest
+    from enrollment import admin as register_admin
+
+    monkeypatch.setattr(register_admin, "RECOMPUTE_IN_REQUEST_LIMIT", 1)
+    mine = [PersonFactory(household_region=nanchang), PersonFactory(household_region=nanchang)]
+    theirs = PersonFactory(household_region=fuzhou)
+    client.force_login(clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        _recompute_action(client, mine, select_across=True)
+    assert not EligibilitySnapshot.objects.exists()
+    assert set(RecomputeRequest.objects.values_list("person_id", flat=True)) == {p.pk for p in mine}
+    assert theirs.pk not in RecomputeRequest.objects.values_list("person_id", flat=True)
+    assert len(background_runs) == 1 and background_runs[0]["kwargs"]["full"] is False
+
+
+def test_finding_8_a_clerk_still_recomputes_a_small_selection_at_once(client, clerk, nanchang, policies):
+    from eligibility.models import EligibilitySnapshot
+
+    persons = [PersonFactory(household_region=nanchang), PersonFactory(household_region=nanchang)]
+    client.force_login(clerk)
+    _recompute_action(client, persons)
+    assert EligibilitySnapshot.objects.filter(person__in=persons).count() == 2
