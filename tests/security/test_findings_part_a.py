@@ -190,3 +190,40 @@ def test_finding_8_a_clerk_still_recomputes_a_small_selection_at_once(client, cl
     client.force_login(clerk)
     _recompute_action(client, persons)
     assert EligibilitySnapshot.objects.filter(person__in=persons).count() == 2
+
+
+# --- finding 10: answers carrying personal data are never cached -----------------------------------
+
+
+def _not_cached(response):
+    directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private"} <= directives
+
+
+def test_finding_10_the_portal_applications_are_not_cached(client, resident, nanchang):
+    case = cases.case_apply(
+        person=resident,
+        kind=CaseKind.FLEXIBLE_ENROLMENT,
+        details={"start_date": "2026-03-01"},
+        by=resident.user,
+        uploads={},
+    )
+    client.force_login(resident.user)
+    listing = client.get(reverse("portal:applications"))
+    detail = client.get(reverse("portal:application_detail", kwargs={"case_id": case.pk}))
+    assert listing.status_code == 200 and detail.status_code == 200
+    assert _not_cached(listing) and _not_cached(detail)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_finding_10_api_answers_are_not_cached(client, nanchang, fmt):
+    from enrollment.api_clients import api_client_create
+    from enrollment.models import ApiClientKind, ApiScope
+
+    PersonFactory(household_region=nanchang)
+    token = api_client_create(
+        name="reporting", kind=ApiClientKind.REPORTING, scopes=[ApiScope.REPORTING_READ.value], regions=(), rate=""
+    ).token
+    response = client.get("/api/v1/persons", {"format": fmt}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert _not_cached(response)
