@@ -36,7 +36,7 @@ from enrollment.models import (
     WorkCalendarDay,
 )
 from enrollment.roles import CASE_HANDLE_PERMISSION
-from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
+from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin, persons_queryset
 from enrollment.selectors import person_get_by_id_number, person_search
 
 # --- the case form: the kind's details as plain fields -----------------------------------------
@@ -127,6 +127,9 @@ class CaseAdminForm(forms.ModelForm):
         required=False,
     )
 
+    # The staff user filling the form (CaseAdmin.get_form sets it); without one, no person is found.
+    user: Any = None
+
     class Meta:
         model = Case
         fields = ["person", "region", "kind"]
@@ -156,9 +159,13 @@ class CaseAdminForm(forms.ModelForm):
         cleaned = super().clean()
         number = (cleaned.get("related_id_number") or "").strip()
         if number:
-            related = person_get_by_id_number(id_number=number)
+            # A person outside the user's regions answers as an unregistered one: the form must not
+            # tell who is registered elsewhere.
+            related = person_get_by_id_number(id_number=number, queryset=persons_queryset(user=self.user))
             if related is None:
-                self.add_error("related_id_number", _("No person with this ID number is registered."))
+                self.add_error(
+                    "related_id_number", _("No person with this ID number is registered in the regions you serve.")
+                )
             else:
                 cleaned["_related_person"] = related.pk
         person = cleaned.get("person") or (self.instance.person if self.instance.pk else None)
@@ -386,7 +393,10 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is not None and not self.has_change_permission(request, obj):
             kwargs["fields"] = []
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A class made for this request (modelform_factory), so the attribute is this user's only.
+        form.user = request.user
+        return form
 
     def save_model(self, request: HttpRequest, obj: Case, form: CaseAdminForm, change: bool) -> None:
         try:

@@ -227,3 +227,35 @@ def test_finding_10_api_answers_are_not_cached(client, nanchang, fmt):
     response = client.get("/api/v1/persons", {"format": fmt}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200
     assert _not_cached(response)
+
+
+# --- finding 12: another region's person answers as an unknown one ------------------------------------
+
+
+def test_finding_12_a_related_person_of_another_region_answers_as_an_unregistered_one(client, clerk, nanchang, fuzhou):
+    from enrollment.identity import build_id_number
+
+    child = PersonFactory(household_region=nanchang)
+    elsewhere = PersonFactory(household_region=fuzhou)
+    unknown = build_id_number(area_code="360102", birth_date=datetime.date(1990, 5, 1), sequence=321)
+    client.force_login(clerk)
+
+    def open_with(related):
+        response = client.post(
+            reverse("admin:enrollment_case_add"),
+            {
+                "person": child.pk,
+                "region": nanchang.pk,
+                "kind": CaseKind.SPECIAL_GROUP,
+                "group": "newborn",
+                "event_date": "2026-02-01",
+                "start_date": "2026-02-01",
+                "related_id_number": related,
+            },
+        )
+        assert response.status_code == 200
+        return response.context["adminform"].form.errors.get("related_id_number")
+
+    assert open_with(elsewhere.id_number) == open_with(unknown)
+    assert open_with(unknown)
+    assert not Case.objects.exists()
