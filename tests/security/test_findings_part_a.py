@@ -259,3 +259,25 @@ def test_finding_12_a_related_person_of_another_region_answers_as_an_unregistere
     assert open_with(elsewhere.id_number) == open_with(unknown)
     assert open_with(unknown)
     assert not Case.objects.exists()
+
+
+# --- also found: name searches in the access log ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "absent"),
+    [
+        (
+            '"GET /admin/enrollment/person/?q=%E5%BC%A0%E4%B8%89%E4%B8%B0 HTTP/1.1" 200 1234',
+            "%E5%BC%A0%E4%B8%89%E4%B8%B0",
+        ),
+        ('"GET /admin/enrollment/case/?q=张三丰&state=submitted HTTP/1.1" 200 99', "张三丰"),
+        ('"GET /admin/enrollment/person/?state=1&q=wang+xiaoming HTTP/1.1" 200 5', "wang+xiaoming"),
+    ],
+)
+def test_also_found_name_searches_are_masked_in_the_access_log(line, absent):
+    from config.log_filters import mask_personal_data
+
+    masked = mask_personal_data(line)
+    assert absent not in masked
+    assert "q=" in masked and "HTTP/1.1" in masked
