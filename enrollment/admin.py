@@ -1,5 +1,6 @@
 """Clerk screens of the register. They display and validate; writes of persons go through services."""
 
+import copy
 from typing import Any
 
 from django.contrib import admin, messages
@@ -16,7 +17,14 @@ from enrollment.admin_person import PersonPageMixin
 from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, PersonAdminForm, PersonEventAdminForm
 from enrollment.identity import mask_id_number, mask_phone
 from enrollment.models import Enrollment, FamilyRelation, MilitaryService, Person, PersonEvent, Region, StaffRegion
-from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin, persons_queryset, sees_full_identifiers
+from enrollment.scoping import (
+    RegionScopedAdminMixin,
+    RegionScopedInlineMixin,
+    identifiers_shown,
+    persons_queryset,
+    sees_full_identifiers,
+    user_shown,
+)
 from enrollment.selectors import person_search
 from enrollment.services import person_save
 
@@ -35,9 +43,28 @@ class HistoryAdmin(SimpleHistoryAdmin):
             return HttpResponseForbidden(_("Earlier versions can be viewed, not restored."))
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
+        if sees_full_identifiers(request.user):
+            return super().get_historical_record_context_helper(request, historical_record)
+        return MaskedHistoryHelper(self.model, historical_record)
+
+    def set_history_delta_changes(self, request: HttpRequest, historical_records: Any, **kwargs: Any) -> None:
+        super().set_history_delta_changes(request, historical_records, **kwargs)
+        if sees_full_identifiers(request.user):
+            return
+        # "Changed by": a resident who changed their own record (the portal) is named by their ID
+        # number. The list shows the cached user object, so a copy with the masked name is cached.
+        for record in historical_records:
+            user = record._state.fields_cache.get("history_user")
+            if user is not None:
+                shown = copy.copy(user)
+                shown.username = user_shown(user, full=False)
+                record._state.fields_cache["history_user"] = shown
+
 
 class MaskedHistoryHelper(HistoricalRecordContextHelper):
-    """A person's history for a reader without the full identifiers: ID and phone numbers masked."""
+    """A history for a reader without the full identifiers: ID and phone numbers masked, in the
+    person's own fields and in any other value (a portal account's user name is an ID number)."""
 
     MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 
@@ -45,7 +72,12 @@ class MaskedHistoryHelper(HistoricalRecordContextHelper):
         mask = self.MASKS.get(change.field)
         if mask is not None and value:
             return mask(value)
-        return super().prepare_delta_change_value(change, value)
+        prepared = super().prepare_delta_change_value(change, value)
+        if prepared is None or prepared == "":
+            return prepared
+        if isinstance(prepared, list):
+            return [identifiers_shown(item, full=False) for item in prepared]
+        return identifiers_shown(prepared, full=False)
 
 
 class EnrollmentInlineFormSet(BaseInlineFormSet):
@@ -134,7 +166,8 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
 
     # Whole ID and phone numbers only for the roles that need them (enrollment.view_full_identifiers);
     # an analyst reads the list and the record with both masked, and may still search by them.
-    MASKED_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone"}
+    # The portal account's user name is the resident's ID number.
+    MASKED_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone", "user": "portal_account"}
 
     def get_list_display(self, request: HttpRequest) -> Any:
         display = super().get_list_display(request)
@@ -154,12 +187,6 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
             return readonly
         return [*readonly, *self.MASKED_FIELDS.values()]
 
-    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
-        # The history list shows each change's old and new value: masked too for such readers.
-        if sees_full_identifiers(request.user):
-            return super().get_historical_record_context_helper(request, historical_record)
-        return MaskedHistoryHelper(self.model, historical_record)
-
     @admin.display(description=gettext_lazy("resident ID number"), ordering="id_number")
     def masked_id_number(self, obj: Person) -> str:
         return mask_id_number(obj.id_number)
@@ -167,6 +194,10 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
     @admin.display(description=gettext_lazy("mobile phone"))
     def masked_phone(self, obj: Person) -> str:
         return mask_phone(obj.phone) if obj.phone else "-"
+
+    @admin.display(description=gettext_lazy("portal account"))
+    def portal_account(self, obj: Person) -> str:
+        return user_shown(obj.user, full=False) if obj.user_id else "-"
 
     actions = ["recompute_eligibility"]
 

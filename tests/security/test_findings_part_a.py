@@ -281,3 +281,137 @@ def test_also_found_name_searches_are_masked_in_the_access_log(line, absent):
     masked = mask_personal_data(line)
     assert absent not in masked
     assert "q=" in masked and "HTTP/1.1" in masked
+
+
+# --- finding 3: whole identifiers for the roles that serve residents only ------------------------------
+
+
+NEW_PHONE = "13987654321"
+
+
+@pytest.fixture
+def applied(resident, clerk, nanchang):
+    """A resident's own application (their account's user name is their ID number) with a scan
+    they uploaded, and a correction case a clerk opened with a new ID number and phone."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from enrollment.identity import build_id_number
+
+    resident.user.username = resident.id_number
+    resident.user.save(update_fields=["username"])
+    application = cases.case_apply(
+        person=resident,
+        kind=CaseKind.FLEXIBLE_ENROLMENT,
+        details={"start_date": "2026-03-01"},
+        by=resident.user,
+        uploads={"id_card": SimpleUploadedFile("身份证.pdf", PDF, content_type="application/pdf")},
+    )
+    new_id = build_id_number(area_code="360102", birth_date=datetime.date(1985, 6, 15), sequence=555)
+    other = PersonFactory(household_region=nanchang)
+    correction = cases.case_open(
+        person=other,
+        region=nanchang,
+        kind=CaseKind.CORRECTION,
+        details={"new_id_number": new_id, "new_phone": NEW_PHONE},
+        by=clerk,
+    )
+    return application, correction, new_id
+
+
+def test_finding_3_the_analyst_sees_a_residents_application_with_identifiers_masked(client, analyst, resident, applied):
+    from enrollment.identity import mask_id_number
+
+    application, _correction, _new_id = applied
+    client.force_login(analyst)
+    page = client.get(reverse("admin:enrollment_case_change", args=[application.pk]))
+    content = page.content.decode()
+    assert page.status_code == 200
+    # "opened by", "received by" and the history's actor are the resident, whose user name is the ID number
+    assert resident.id_number not in content
+    assert mask_id_number(resident.id_number) in content
+
+
+def test_finding_3_the_analyst_sees_a_corrections_new_numbers_masked(client, analyst, applied):
+    _application, correction, new_id = applied
+    client.force_login(analyst)
+    content = client.get(reverse("admin:enrollment_case_change", args=[correction.pk])).content.decode()
+    assert new_id not in content and NEW_PHONE not in content
+    assert "139****4321" in content
+
+
+def test_finding_3_the_clerk_still_sees_the_whole_numbers(client, clerk, resident, applied):
+    application, correction, new_id = applied
+    client.force_login(clerk)
+    assert (
+        resident.id_number
+        in client.get(reverse("admin:enrollment_case_change", args=[application.pk])).content.decode()
+    )
+    content = client.get(reverse("admin:enrollment_case_change", args=[correction.pk])).content.decode()
+    assert new_id in content and NEW_PHONE in content
+
+
+def test_finding_3_only_case_handlers_download_scans(client, analyst, clerk, applied):
+    application, _correction, _new_id = applied
+    document = application.documents.get(code="id_card")
+    url = reverse("admin:enrollment_case_document_download", args=[application.pk, document.pk])
+    client.force_login(analyst)
+    assert client.get(url).status_code == 403
+    page = client.get(reverse("admin:enrollment_case_change", args=[application.pk])).content.decode()
+    assert url not in page
+    client.force_login(clerk)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def test_finding_3_the_person_page_masks_the_portal_account_and_the_history(client, analyst, resident):
+    from enrollment.models import Person
+
+    resident.user.username = resident.id_number
+    resident.user.save(update_fields=["username"])
+    # a change recorded in the history, made by the resident (the portal's contact update)
+    person = Person.objects.get(pk=resident.pk)
+    person.phone = NEW_PHONE
+    person._history_user = resident.user
+    person.save()
+    client.force_login(analyst)
+    for url in [
+        reverse("admin:enrollment_person_change", args=[resident.pk]),
+        reverse("admin:enrollment_person_history", args=[resident.pk]),
+    ]:
+        content = client.get(url).content.decode()
+        assert resident.id_number not in content, url
+        assert NEW_PHONE not in content, url
+
+
+def test_finding_3_the_analyst_reads_import_previews_and_reports_masked(client, clerk, analyst, nanchang, policies):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from enrollment.identity import mask_id_number
+    from payments.models import ImportBatch
+
+    person = PersonFactory(household_region=nanchang, name="王芳", phone="13712345678")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["身份证号", "姓名", "险种", "所属期", "金额", "缴费渠道", "交易流水号", "缴费时间"])
+    writer.writerow([person.id_number, "王芳", "城乡居民医保", "2026", "400.00", "微信", "SEC-1", "2025-11-10 10:00"])
+    writer.writerow([person.id_number, "王小芳", "城乡居民医保", "2026", "400.00", "现金", "SEC-2", "2025-11-10 10:00"])
+    upload = SimpleUploadedFile("daily.csv", out.getvalue().encode("gb18030"), content_type="text/csv")
+    client.force_login(clerk)
+    client.post(reverse("admin:payments_importbatch_upload"), {"file": upload})
+    batch = ImportBatch.objects.get()
+    assert (
+        person.id_number in client.get(reverse("admin:payments_importbatch_preview", args=[batch.pk])).content.decode()
+    )
+
+    client.force_login(analyst)
+    preview = client.get(reverse("admin:payments_importbatch_preview", args=[batch.pk]))
+    report = client.get(reverse("admin:payments_importbatch_report", args=[batch.pk]))
+    assert preview.status_code == 200 and report.status_code == 200
+    preview_text = preview.content.decode()
+    report_text = b"".join(report.streaming_content).decode("utf-8-sig")
+    for text in (preview_text, report_text):
+        assert person.id_number not in text
+        assert mask_id_number(person.id_number) in text
