@@ -373,12 +373,16 @@ def test_finding_3_the_person_page_masks_the_portal_account_and_the_history(clie
     person.phone = NEW_PHONE
     person._history_user = resident.user
     person.save()
+    version = person.history.order_by("history_id").first()
     client.force_login(analyst)
     for url in [
         reverse("admin:enrollment_person_change", args=[resident.pk]),
         reverse("admin:enrollment_person_history", args=[resident.pk]),
+        reverse("admin:enrollment_person_simple_history", args=[resident.pk, version.history_id]),
     ]:
-        content = client.get(url).content.decode()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        content = response.content.decode()
         assert resident.id_number not in content, url
         assert NEW_PHONE not in content, url
 
