@@ -1,5 +1,5 @@
-"""Security middleware the project adds to Django's own: the Content-Security-Policy header and the
-idle and absolute limits of signed-in sessions.
+"""Security middleware the project adds to Django's own: the Content-Security-Policy header, the
+no-store answers, and the idle and absolute limits of signed-in sessions.
 
 Django 5.2 has no Content-Security-Policy support of its own; one header from a setting does not
 justify a new dependency (django-csp).
@@ -38,6 +38,22 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if self.policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = self.policy
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every answer of the application that does not say
+    otherwise itself: the portal's pages, the clerk workspace and the API's JSON and CSV carry
+    personal data, which no browser cache, proxy or shared computer may keep. Static files are
+    answered before this middleware (WhiteNoise) and keep their own caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store, private"
         return response
 
 

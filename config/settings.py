@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "config.security.ContentSecurityPolicyMiddleware",
     # Serves the collected static files without DEBUG (no separate web server needed for them).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: every answer of the application is `no-store, private` unless it says otherwise.
+    "config.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

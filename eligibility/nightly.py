@@ -152,6 +152,19 @@ def recompute_start(
         raise RunRefused(_("Another recompute run is in progress.")) from None
 
 
+def recompute_mark(*, persons: QuerySet[Person]) -> None:
+    """Mark the persons for the next incremental run, in one INSERT … SELECT whatever their number
+    (a selection of a whole region is never read into the web process)."""
+    table = RecomputeRequest._meta.db_table
+    selected_sql, params = persons.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (person_id, requested_at) SELECT sel.pk, %s FROM ({selected_sql}) sel(pk)"
+            " ON CONFLICT (person_id) DO UPDATE SET requested_at = EXCLUDED.requested_at",
+            [timezone.now(), *params],
+        )
+
+
 @dataclass
 class BatchResult:
     examined: int = 0

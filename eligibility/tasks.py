@@ -118,6 +118,17 @@ def recompute_everyone_soon(*, as_of: datetime.date, triggered_by: str) -> None:
         logger.warning("broker unavailable: the full recompute after a policy publication waits for tonight's run")
 
 
+def recompute_marked_soon(*, as_of: datetime.date, triggered_by: str) -> None:
+    """Start an incremental run now, which recomputes the marked persons (`recompute_mark`) on the
+    workers; call it from `transaction.on_commit`. If the broker is unreachable, tonight's run does it."""
+    try:
+        nightly_recompute.apply_async(
+            kwargs={"as_of": as_of.isoformat(), "full": False, "triggered_by": triggered_by}, retry=False
+        )
+    except Exception:  # noqa: BLE001 - the broker's client raises many kinds; tonight's run is the fallback
+        logger.warning("broker unavailable: the marked persons wait for tonight's run")
+
+
 @shared_task(acks_late=True)
 def deliver_notifications(limit: int = DEFAULT_DELIVERY_LIMIT) -> dict[str, int]:
     """Send the due reminders (beat: every hour from 08:00 to 20:00 Asia/Shanghai)."""

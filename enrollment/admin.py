@@ -1,5 +1,6 @@
 """Clerk screens of the register. They display and validate; writes of persons go through services."""
 
+import copy
 from typing import Any
 
 from django.contrib import admin, messages
@@ -16,9 +17,19 @@ from enrollment.admin_person import PersonPageMixin
 from enrollment.forms import EnrollmentAdminForm, FamilyRelationAdminForm, PersonAdminForm, PersonEventAdminForm
 from enrollment.identity import mask_id_number, mask_phone
 from enrollment.models import Enrollment, FamilyRelation, MilitaryService, Person, PersonEvent, Region, StaffRegion
-from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin, persons_queryset, sees_full_identifiers
+from enrollment.scoping import (
+    RegionScopedAdminMixin,
+    RegionScopedInlineMixin,
+    identifiers_shown,
+    persons_queryset,
+    sees_full_identifiers,
+    user_shown,
+)
 from enrollment.selectors import person_search
 from enrollment.services import person_save
+
+# A selection larger than this is recomputed by the workers (a recompute run), not in the request.
+RECOMPUTE_IN_REQUEST_LIMIT = 200
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -32,9 +43,28 @@ class HistoryAdmin(SimpleHistoryAdmin):
             return HttpResponseForbidden(_("Earlier versions can be viewed, not restored."))
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
+        if sees_full_identifiers(request.user):
+            return super().get_historical_record_context_helper(request, historical_record)
+        return MaskedHistoryHelper(self.model, historical_record)
+
+    def set_history_delta_changes(self, request: HttpRequest, historical_records: Any, **kwargs: Any) -> None:
+        super().set_history_delta_changes(request, historical_records, **kwargs)
+        if sees_full_identifiers(request.user):
+            return
+        # "Changed by": a resident who changed their own record (the portal) is named by their ID
+        # number. The list shows the cached user object, so a copy with the masked name is cached.
+        for record in historical_records:
+            user = record._state.fields_cache.get("history_user")
+            if user is not None:
+                shown = copy.copy(user)
+                shown.username = user_shown(user, full=False)
+                record._state.fields_cache["history_user"] = shown
+
 
 class MaskedHistoryHelper(HistoricalRecordContextHelper):
-    """A person's history for a reader without the full identifiers: ID and phone numbers masked."""
+    """A history for a reader without the full identifiers: ID and phone numbers masked, in the
+    person's own fields and in any other value (a portal account's user name is an ID number)."""
 
     MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 
@@ -42,7 +72,12 @@ class MaskedHistoryHelper(HistoricalRecordContextHelper):
         mask = self.MASKS.get(change.field)
         if mask is not None and value:
             return mask(value)
-        return super().prepare_delta_change_value(change, value)
+        prepared = super().prepare_delta_change_value(change, value)
+        if prepared is None or prepared == "":
+            return prepared
+        if isinstance(prepared, list):
+            return [identifiers_shown(item, full=False) for item in prepared]
+        return identifiers_shown(prepared, full=False)
 
 
 class EnrollmentInlineFormSet(BaseInlineFormSet):
@@ -131,7 +166,8 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
 
     # Whole ID and phone numbers only for the roles that need them (enrollment.view_full_identifiers);
     # an analyst reads the list and the record with both masked, and may still search by them.
-    MASKED_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone"}
+    # The portal account's user name is the resident's ID number.
+    MASKED_FIELDS = {"id_number": "masked_id_number", "phone": "masked_phone", "user": "portal_account"}
 
     def get_list_display(self, request: HttpRequest) -> Any:
         display = super().get_list_display(request)
@@ -151,12 +187,6 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
             return readonly
         return [*readonly, *self.MASKED_FIELDS.values()]
 
-    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
-        # The history list shows each change's old and new value: masked too for such readers.
-        if sees_full_identifiers(request.user):
-            return super().get_historical_record_context_helper(request, historical_record)
-        return MaskedHistoryHelper(self.model, historical_record)
-
     @admin.display(description=gettext_lazy("resident ID number"), ordering="id_number")
     def masked_id_number(self, obj: Person) -> str:
         return mask_id_number(obj.id_number)
@@ -165,20 +195,43 @@ class PersonAdmin(PersonPageMixin, RegionScopedAdminMixin, HistoryAdmin):
     def masked_phone(self, obj: Person) -> str:
         return mask_phone(obj.phone) if obj.phone else "-"
 
+    @admin.display(description=gettext_lazy("portal account"))
+    def portal_account(self, obj: Person) -> str:
+        return user_shown(obj.user, full=False) if obj.user_id else "-"
+
     actions = ["recompute_eligibility"]
 
     @admin.action(
-        description=gettext_lazy("Recompute the eligibility status of the selected persons"), permissions=["view"]
+        description=gettext_lazy("Recompute the eligibility status of the selected persons"), permissions=["recompute"]
     )
     def recompute_eligibility(self, request: HttpRequest, queryset: QuerySet[Person]) -> None:
+        """A few persons at once; the whole register ("select all" unfiltered) or a large selection
+        goes to the workers as a recompute run (eligibility/nightly.py), never into the request."""
         from django.db import transaction
 
-        from eligibility.nightly import recompute_persons
+        from eligibility.nightly import recompute_mark, recompute_persons
+        from eligibility.tasks import recompute_everyone_soon, recompute_marked_soon
 
-        with transaction.atomic():
-            result = recompute_persons(
-                person_ids=list(queryset.values_list("pk", flat=True)), as_of=timezone.localdate()
+        today = timezone.localdate()
+        triggered_by = f"admin:{request.user.get_username()}"[:60]
+        whole_register = bool(request.POST.get("select_across")) and not queryset.query.where
+        ids = [] if whole_register else list(queryset.values_list("pk", flat=True)[: RECOMPUTE_IN_REQUEST_LIMIT + 1])
+        if whole_register or len(ids) > RECOMPUTE_IN_REQUEST_LIMIT:
+            with transaction.atomic():
+                if not whole_register:
+                    recompute_mark(persons=queryset)
+                start = recompute_everyone_soon if whole_register else recompute_marked_soon
+                transaction.on_commit(lambda: start(as_of=today, triggered_by=triggered_by))
+            messages.info(
+                request,
+                _(
+                    "The selected persons are recomputed in the background by a recompute run; their statuses "
+                    "change in a few minutes."
+                ),
             )
+            return
+        with transaction.atomic():
+            result = recompute_persons(person_ids=ids, as_of=today)
         messages.info(
             request,
             _("%(examined)s persons recomputed, %(changed)s changed, %(failed)s failed.")

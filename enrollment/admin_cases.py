@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet, Value
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
@@ -35,7 +35,15 @@ from enrollment.models import (
     StaffRegion,
     WorkCalendarDay,
 )
-from enrollment.scoping import RegionScopedAdminMixin, RegionScopedInlineMixin
+from enrollment.roles import CASE_HANDLE_PERMISSION
+from enrollment.scoping import (
+    RegionScopedAdminMixin,
+    RegionScopedInlineMixin,
+    identifiers_shown,
+    persons_queryset,
+    sees_full_identifiers,
+    user_shown,
+)
 from enrollment.selectors import person_get_by_id_number, person_search
 
 # --- the case form: the kind's details as plain fields -----------------------------------------
@@ -126,6 +134,9 @@ class CaseAdminForm(forms.ModelForm):
         required=False,
     )
 
+    # The staff user filling the form (CaseAdmin.get_form sets it); without one, no person is found.
+    user: Any = None
+
     class Meta:
         model = Case
         fields = ["person", "region", "kind"]
@@ -155,9 +166,13 @@ class CaseAdminForm(forms.ModelForm):
         cleaned = super().clean()
         number = (cleaned.get("related_id_number") or "").strip()
         if number:
-            related = person_get_by_id_number(id_number=number)
+            # A person outside the user's regions answers as an unregistered one: the form must not
+            # tell who is registered elsewhere.
+            related = person_get_by_id_number(id_number=number, queryset=persons_queryset(user=self.user))
             if related is None:
-                self.add_error("related_id_number", _("No person with this ID number is registered."))
+                self.add_error(
+                    "related_id_number", _("No person with this ID number is registered in the regions you serve.")
+                )
             else:
                 cleaned["_related_person"] = related.pk
         person = cleaned.get("person") or (self.instance.person if self.instance.pk else None)
@@ -171,6 +186,27 @@ class CaseAdminForm(forms.ModelForm):
                     target = "related_id_number" if field == "related_person" else field
                     self.add_error(target if target in self.fields else None, errors)
         return cleaned
+
+
+# --- what the reader may see -----------------------------------------------------------------------
+#
+# The read-only displays below get the row only, not the request; the admin's querysets carry the
+# reader's rights as two constant columns, so a row never shows more than its reader may see.
+FULL = "reader_sees_full_identifiers"
+HANDLES = "reader_handles_cases"
+
+
+def with_reader_rights(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
+    return queryset.annotate(
+        **{
+            FULL: Value(sees_full_identifiers(request.user), output_field=BooleanField()),
+            HANDLES: Value(bool(request.user.has_perm(CASE_HANDLE_PERMISSION)), output_field=BooleanField()),
+        }
+    )
+
+
+def _full(obj: Any) -> bool:
+    return bool(getattr(obj, FULL, False))
 
 
 # --- the checklist inline ------------------------------------------------------------------------
@@ -210,6 +246,9 @@ class CaseDocumentInline(RegionScopedInlineMixin, admin.TabularInline):
     verbose_name = gettext_lazy("document")
     verbose_name_plural = gettext_lazy("document checklist")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseDocument]:
+        return with_reader_rights(super().get_queryset(request), request)
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -217,11 +256,11 @@ class CaseDocumentInline(RegionScopedInlineMixin, admin.TabularInline):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("enrollment.view_case") or request.user.has_perm("enrollment.change_case")
+        return request.user.has_perm("enrollment.view_case") or request.user.has_perm(CASE_HANDLE_PERMISSION)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         editable = obj is None or obj.state in cases.EDITABLE_STATES
-        return editable and request.user.has_perm("enrollment.change_case")
+        return editable and request.user.has_perm(CASE_HANDLE_PERMISSION)
 
     @admin.display(description=gettext_lazy("document"))
     def document(self, obj: CaseDocument) -> str:
@@ -229,31 +268,34 @@ class CaseDocumentInline(RegionScopedInlineMixin, admin.TabularInline):
 
     @admin.display(description=gettext_lazy("received by"))
     def received_info(self, obj: CaseDocument) -> str:
-        return _stamp(obj.received_by, obj.received_at)
+        return _stamp(obj.received_by, obj.received_at, full=_full(obj))
 
     @admin.display(description=gettext_lazy("verified by"))
     def verified_info(self, obj: CaseDocument) -> str:
-        return _stamp(obj.verified_by, obj.verified_at)
+        return _stamp(obj.verified_by, obj.verified_at, full=_full(obj))
 
     @admin.display(description=gettext_lazy("scan"))
     def scan(self, obj: CaseDocument) -> str:
         if not obj.file:
             return "—"
+        if not getattr(obj, HANDLES, False):
+            # Scans (ID cards, household registers) are for the roles that handle the case.
+            return _("received (%(size)s KB)") % {"size": (obj.size or 0) // 1024}
         url = reverse("admin:enrollment_case_document_download", args=[obj.case_id, obj.pk])
         return format_html(
             '<a href="{}">{}</a> ({} KB)', url, obj.original_name or _("download"), (obj.size or 0) // 1024
         )
 
 
-def _stamp(user: Any, at: Any) -> str:
+def _stamp(user: Any, at: Any, *, full: bool) -> str:
     if user is None or at is None:
         return "—"
-    return f"{user.get_username()} {timezone.localtime(at):%Y-%m-%d %H:%M}"
+    return f"{user_shown(user, full=full)} {timezone.localtime(at):%Y-%m-%d %H:%M}"
 
 
 class CaseTransitionInline(admin.TabularInline):
     model = CaseTransition
-    fields = ["at", "action", "from_state", "to_state", "by", "reason"]
+    fields = ["at", "action", "from_state", "to_state", "actor", "reason_shown"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -269,7 +311,18 @@ class CaseTransitionInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("enrollment.view_case") or request.user.has_perm("enrollment.change_case")
+        return request.user.has_perm("enrollment.view_case") or request.user.has_perm(CASE_HANDLE_PERMISSION)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseTransition]:
+        return with_reader_rights(super().get_queryset(request).select_related("by"), request)
+
+    @admin.display(description=gettext_lazy("by"))
+    def actor(self, obj: CaseTransition) -> str:
+        return user_shown(obj.by, full=_full(obj))
+
+    @admin.display(description=gettext_lazy("reason"))
+    def reason_shown(self, obj: CaseTransition) -> str:
+        return identifiers_shown(obj.reason, full=_full(obj)) or "—"
 
 
 # --- queues ----------------------------------------------------------------------------------------
@@ -322,7 +375,7 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     STATUS_FIELDS = [
         "state",
         "assigned_to",
-        "opened_by",
+        "opened_by_shown",
         "submitted_at",
         "due_on",
         "overdue",
@@ -335,7 +388,8 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
-        return super().get_queryset(request).select_related("person", "region", "assigned_to", "opened_by")
+        queryset = super().get_queryset(request).select_related("person", "region", "assigned_to", "opened_by")
+        return with_reader_rights(queryset, request)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Case], search_term: str
@@ -385,7 +439,10 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is not None and not self.has_change_permission(request, obj):
             kwargs["fields"] = []
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A class made for this request (modelform_factory), so the attribute is this user's only.
+        form.user = request.user
+        return form
 
     def save_model(self, request: HttpRequest, obj: Case, form: CaseAdminForm, change: bool) -> None:
         try:
@@ -444,13 +501,21 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def overdue(self, obj: Case) -> bool:
         return obj.is_overdue(timezone.localdate())
 
+    @admin.display(description=gettext_lazy("opened by"))
+    def opened_by_shown(self, obj: Case) -> str:
+        # A resident's application is opened by their account, whose user name is their ID number.
+        return user_shown(obj.opened_by, full=_full(obj))
+
     @admin.display(description=gettext_lazy("details"))
     def details_display(self, obj: Case) -> str:
         labels = {name: CaseAdminForm.base_fields[name].label for name in DETAIL_FIELDS}
         labels["related_person"] = gettext_lazy("related person")
+        full = _full(obj)
         return (
             format_html_join(
-                "", "<div>{}: {}</div>", ((labels.get(key, key), value) for key, value in obj.details.items())
+                "",
+                "<div>{}: {}</div>",
+                ((labels.get(key, key), identifiers_shown(value, full=full)) for key, value in obj.details.items()),
             )
             or "—"
         )
@@ -541,6 +606,9 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         change_url = reverse("admin:enrollment_case_change", args=[case.pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
+        if not request.user.has_perm(CASE_HANDLE_PERMISSION):
+            # The services refuse it too (enrollment.cases.transition_refusal); a read-only role gets 403.
+            raise PermissionDenied(str(cases.NOT_HANDLER_MESSAGE))
         action = request.POST.get("action", "")
         reason = request.POST.get("reason", "")
         service = {
@@ -574,8 +642,8 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         change_url = reverse("admin:enrollment_case_change", args=[case.pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
-        if not request.user.has_perm("enrollment.change_case"):
-            raise PermissionDenied
+        if not request.user.has_perm(CASE_HANDLE_PERMISSION):
+            raise PermissionDenied(str(cases.NOT_HANDLER_MESSAGE))
         value = request.POST.get("assignee", "")
         assignee = None
         if request.POST.get("assign_me") or value == "me":
@@ -595,6 +663,9 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     def download_view(self, request: HttpRequest, object_id: int, document_id: int) -> HttpResponse:
         case = self._case_or_403(request, object_id)
+        if not request.user.has_perm(CASE_HANDLE_PERMISSION):
+            # ID cards and household registers: for the roles that handle cases, not for readers.
+            raise PermissionDenied(_("Scans of case documents are for the staff who handle cases."))
         document = get_object_or_404(CaseDocument, pk=document_id, case=case)
         if not document.file:
             raise Http404

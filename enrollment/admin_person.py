@@ -37,6 +37,7 @@ from eligibility.snapshots import PolicyIndex, grace_months
 from eligibility.timeline import DEFAULT_YEARS, Timeline, timeline_build
 from enrollment.access_log import person_access_record
 from enrollment.models import AccessChannel, Enrollment, Person, Scheme
+from enrollment.roles import RECOMPUTE_PERMISSION
 from payments.forms import PaymentRequestFormMixin
 from payments.models import LedgerEntry, Payment, PaymentKind, PolicyScope
 from payments.policy import NoPolicy, policy_row_for
@@ -317,6 +318,10 @@ class PersonPageMixin(admin.ModelAdmin):
 
     change_form_template = "admin/enrollment/person/change_form.html"
 
+    def has_recompute_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Recomputing writes the stored status: a role that changes the register, in its regions."""
+        return bool(request.user.has_perm(RECOMPUTE_PERMISSION)) and self.has_view_permission(request, obj)
+
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         info = self.opts.app_label, self.opts.model_name
@@ -337,7 +342,6 @@ class PersonPageMixin(admin.ModelAdmin):
         page = person_page_get(person=person, as_of=page_day(), what_if_data=what_if_data)
         info = self.opts.app_label, self.opts.model_name
         page.urls = {
-            "recompute": reverse("admin:{}_{}_recompute".format(*info), args=[person.pk]),
             "quote": reverse("admin:{}_{}_quote".format(*info), args=[person.pk]),
             # By the person's key, not their ID number: the address shows in the browser's history
             # and in the page of a reader who sees the number masked.
@@ -345,6 +349,8 @@ class PersonPageMixin(admin.ModelAdmin):
             "payments": f"{reverse('admin:payments_payment_changelist')}?person__id__exact={person.pk}",
             "record": f"{reverse('admin:payments_payment_record')}?{urlencode({'person': person.pk})}",
         }
+        if self.has_recompute_permission(request, person):
+            page.urls["recompute"] = reverse("admin:{}_{}_recompute".format(*info), args=[person.pk])
         return page
 
     def change_view(
@@ -373,7 +379,7 @@ class PersonPageMixin(admin.ModelAdmin):
         person = self.get_object(request, unquote(object_id))
         if person is None:
             raise Http404
-        if not self.has_view_permission(request, person):
+        if not self.has_recompute_permission(request, person):
             raise PermissionDenied
         snapshot, changed = eligibility_recompute(person_id=person.pk, as_of=page_day())
         sentence = status_sentence(snapshot)

@@ -45,6 +45,7 @@ from enrollment.models import (
     Scheme,
     WorkCalendarDay,
 )
+from enrollment.roles import CASE_APPROVE_PERMISSION, CASE_HANDLE_PERMISSION
 from enrollment.scoping import regions_of, scope_queryset
 from enrollment.selectors import work_calendar_missing_years
 from enrollment.services import (
@@ -56,7 +57,7 @@ from enrollment.services import (
 )
 from enrollment.workdays import WorkCalendar, add_working_days, working_days_between
 
-APPROVE_PERMISSION = "enrollment.approve_case"
+APPROVE_PERMISSION = CASE_APPROVE_PERMISSION
 
 # --- the state machine -------------------------------------------------------------------------
 
@@ -106,6 +107,9 @@ TRANSITIONS: dict[str, Transition] = {
 EDITABLE_STATES = tuple(OPEN_CASE_STATES)
 
 
+NOT_HANDLER_MESSAGE = gettext_lazy("Your role may read cases but not change them.")
+
+
 def _user_label(user: Any) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else "—"
 
@@ -119,7 +123,14 @@ def _refuse_not_editable(case: Case) -> None:
         )
 
 
+def _may_handle(by: AbstractBaseUser) -> bool:
+    return bool(by.has_perm(CASE_HANDLE_PERMISSION))  # type: ignore[attr-defined]
+
+
 def _check_region(case: Case, by: AbstractBaseUser) -> None:
+    """The staff user handles cases (a read-only role does not) and serves the case's region."""
+    if not _may_handle(by):
+        raise ValidationError(NOT_HANDLER_MESSAGE)
     regions = regions_of(by)
     if regions is not None and case.region_id not in regions:
         raise ValidationError(_("This case belongs to a region you do not serve."))
@@ -130,6 +141,10 @@ def transition_refusal(*, case: Case, action: str, by: AbstractBaseUser, reason:
     transition = TRANSITIONS.get(action)
     if transition is None:
         return _("Unknown action: %(action)s") % {"action": action}
+    if not _may_handle(by):
+        # Every move writes (the state, the history, often a text the resident reads): a read-only
+        # role such as the analyst, who sees every region, moves nothing anywhere.
+        return str(NOT_HANDLER_MESSAGE)
     regions = regions_of(by)
     if regions is not None and case.region_id not in regions:
         return _("This case belongs to a region you do not serve.")
@@ -389,6 +404,8 @@ def case_open(
     A resident not yet in the register is registered first (`person_register`), then the case is
     opened. The clerk who opens it is assigned unless `assign` is false.
     """
+    if not _may_handle(by):
+        raise ValidationError(NOT_HANDLER_MESSAGE)
     regions = regions_of(by)
     if regions is not None and region.pk not in regions:
         raise ValidationError({"region": _("Choose one of the regions you serve.")})

@@ -8,6 +8,7 @@ number once issued stays valid.
 """
 
 import datetime
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -48,6 +49,19 @@ def mask_phone(phone: str) -> str:
     if len(phone) <= 7:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+# Whole ID numbers and mainland mobile numbers inside a text (a user name, a note, a file's cell),
+# not inside a longer run of digits or letters.
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def mask_identifiers_in(text: str) -> str:
+    """The text with every ID number and mobile number in it masked (a resident's user name is their
+    ID number: `360102199003071234` → `360102********1234`)."""
+    text = _ID_NUMBER_IN_TEXT.sub(lambda match: mask_id_number(match.group(0)), text)
+    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group(0)), text)
 
 
 def mask_name(name: str) -> str:

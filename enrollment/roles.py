@@ -55,6 +55,10 @@ ELIGIBILITY_RUNS = ["eligibility.view_recomputerun", "eligibility.view_recompute
 
 # Cases (enrollment.Case, with its custom `approve_case` permission: supervisors decide).
 CASE_CLERK = ["enrollment.view_case", "enrollment.add_case", "enrollment.change_case"]
+# Handling a case — every move, the checklist, assignment, its scans — needs this permission (with the
+# case's region); `view_case` alone only reads. Approving and rejecting also need `approve_case`.
+CASE_HANDLE_PERMISSION = "enrollment.change_case"
+CASE_APPROVE_PERMISSION = "enrollment.approve_case"
 CASE_SUPERVISOR = [*CASE_CLERK, "enrollment.approve_case"]
 CASE_READ = ["enrollment.view_case"]
 # The holiday calendar behind case deadlines: everyone reads it, administrators add each new year.
@@ -67,6 +71,10 @@ API_CLIENTS_ADMINISTER = ["enrollment.view_apiclient", "enrollment.add_apiclient
 ACCESS_LOG_READ = ["enrollment.view_personaccess"]
 # Whole ID and phone numbers: for the roles that serve residents, not for analysts.
 FULL_IDENTIFIERS = ["enrollment.view_full_identifiers"]
+
+# Recomputing a person's stored status writes it: for the roles that change the register (clerks,
+# supervisors, administrators), never for a read-only one.
+RECOMPUTE_PERMISSION = "enrollment.change_person"
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CLERK: _register(("view", "add", "change"), REGISTER_MODELS)

@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 
+from enrollment.identity import mask_identifiers_in
 from enrollment.models import Person, Region, StaffRegion
 from enrollment.roles import ADMINISTRATOR, ANALYST, CLERK, SUPERVISOR
 
@@ -250,6 +251,19 @@ def sees_full_identifiers(user: Any) -> bool:
     """Whether the staff user sees whole ID and phone numbers (the roles serving residents at the
     counter); others, such as analysts, see them masked (PIPL's minimum necessary)."""
     return bool(user.has_perm(FULL_IDENTIFIERS_PERMISSION))
+
+
+def identifiers_shown(text: Any, *, full: bool) -> str:
+    """A text as a reader may see it: whole, or with every ID and phone number in it masked."""
+    value = "" if text is None else str(text)
+    return value if full else mask_identifiers_in(value)
+
+
+def user_shown(user: Any, *, full: bool) -> str:
+    """A user's name for a reader: a resident's user name is their ID number, masked unless `full`."""
+    if user is None:
+        return "—"
+    return identifiers_shown(user.get_username(), full=full)
 
 
 class ReadOnlyAdminMixin:

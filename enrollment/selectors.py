@@ -14,8 +14,11 @@ MIN_ID_PREFIX = 6
 MOBILE_NUMBER = re.compile(MOBILE_PATTERN)
 
 
-def person_get_by_id_number(*, id_number: str) -> Person | None:
-    return Person.objects.select_related("household_region").filter(id_number=normalize_id_number(id_number)).first()
+def person_get_by_id_number(*, id_number: str, queryset: QuerySet[Person] | None = None) -> Person | None:
+    """The person with this ID number; pass the user's scoped persons as `queryset`
+    (enrollment.scoping.persons_queryset) so that another region's person answers as an unknown one."""
+    persons = Person.objects.all() if queryset is None else queryset
+    return persons.select_related("household_region").filter(id_number=normalize_id_number(id_number)).first()
 
 
 def person_search(*, query: str, queryset: QuerySet[Person] | None = None) -> QuerySet[Person]:

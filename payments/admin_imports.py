@@ -5,6 +5,8 @@ very content that was previewed; every batch is listed with its counts and its r
 as CSV. The screens collect the file and show what `payments.imports` answers.
 """
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from enrollment.identity import mask_id_number
 from enrollment.models import StaffRegion
-from enrollment.scoping import OUT_OF_SCOPE_MESSAGE, RegionScopedAdminMixin, regions_of
+from enrollment.scoping import (
+    OUT_OF_SCOPE_MESSAGE,
+    RegionScopedAdminMixin,
+    identifiers_shown,
+    regions_of,
+    sees_full_identifiers,
+)
 from payments.imports import (
     ImportFileError,
     ImportRefused,
     import_report_csv,
+    import_report_rows,
     payments_import,
     payments_import_confirm,
 )
@@ -34,6 +44,39 @@ from payments.models import ImportBatch, ImportOutcome
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ALLOWED_SUFFIXES = {".csv", ".xlsx"}
+
+
+# --- for readers without the whole identifiers (enrollment.view_full_identifiers) -----------------
+
+
+def _line_masked(line: Any) -> Any:
+    """A preview line with the ID number as given masked, and any number quoted in its message."""
+    line.id_number = mask_id_number(line.id_number) if line.id_number else line.id_number
+    line.message = identifiers_shown(line.message, full=False)
+    return line
+
+
+def _report_masked(batch: ImportBatch) -> Any:
+    """The CSV report with every ID and phone number masked, the "ID number as given" column whole."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield b"\xef\xbb\xbf"
+    # The counts, an empty line, the header of the rows' lines, then one line per row.
+    header_seen, lines_seen = False, False
+    for line in import_report_rows(batch=batch):
+        cells = [identifiers_shown(cell, full=False) for cell in line]
+        if lines_seen and len(cells) > ID_COLUMN and cells[ID_COLUMN]:
+            cells[ID_COLUMN] = mask_id_number(line[ID_COLUMN])
+        lines_seen = lines_seen or header_seen
+        header_seen = header_seen or not line
+        writer.writerow(cells)
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+
+
+# Where `import_report_rows` puts the ID number as given in a row's line.
+ID_COLUMN = 4
 ROWS_PER_PAGE = 200
 IMPORT_PERMISSION = "payments.import_payments"
 
@@ -191,6 +234,8 @@ class ImportBatchAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         if outcome in ImportOutcome.values:
             lines = lines.filter(outcome=outcome)
         page = Paginator(lines, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        if not sees_full_identifiers(request.user):
+            page.object_list = [_line_masked(line) for line in page.object_list]
         confirmed = ImportBatch.objects.defer("content").filter(confirms=batch).first()
         earlier = (
             ImportBatch.objects.defer("content")
@@ -232,7 +277,8 @@ class ImportBatchAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
 
     def report_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         batch = self._batch(request, object_id)
-        response = StreamingHttpResponse(import_report_csv(batch=batch), content_type="text/csv; charset=utf-8")
+        report = import_report_csv(batch=batch) if sees_full_identifiers(request.user) else _report_masked(batch)
+        response = StreamingHttpResponse(report, content_type="text/csv; charset=utf-8")
         kind = "preview" if batch.dry_run else "import"
         response["Content-Disposition"] = f'attachment; filename="payment-{kind}-{batch.pk}-report.csv"'
         return response
