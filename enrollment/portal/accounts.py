@@ -42,14 +42,13 @@ from enrollment.models import (
     OneTimeCode,
     Person,
 )
-from enrollment.portal.access import GUARDIAN_KINDS
+from enrollment.portal.access import ADULT_AGE, GUARDIAN_KINDS
 
 logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
-# A guardian manages the accounts of minors only; newborn registration is for the first year of life
-# (older children not yet in the register are registered at the service hall).
-ADULT_AGE = 18
+# A guardian manages the accounts of minors only (access.ADULT_AGE); newborn registration is for the
+# first year of life (older children not yet in the register are registered at the service hall).
 NEWBORN_MAX_DAYS = 366
 BIRTH_CERTIFICATE_LABEL = "出生医学证明"
 
