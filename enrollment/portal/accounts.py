@@ -9,6 +9,7 @@ Sign-in lockout is django-axes (settings.AXES_*); the limits of the codes are se
 """
 
 import datetime
+import functools
 import hmac
 import json
 import logging
@@ -21,13 +22,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from axes.backends import AxesStandaloneBackend
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -183,7 +185,14 @@ def _throttle(*, phone: str, purpose: str, now: datetime.datetime) -> None:
 
 
 def _code_issue(*, person: Person | None, phone: str, purpose: str, now: datetime.datetime) -> uuid.UUID:
-    """Store a code (a decoy when `person` is None) and send it; returns the token for the session."""
+    """Store a code (a decoy when `person` is None) and queue its text message; returns the token
+    for the session.
+
+    The request does the same work whether the details matched a person or not: one row and one
+    task queued after the commit (`code_sms_send`, on a worker, or in-process after the response's
+    transaction without a broker). The task sends the message only for a real code, so neither the
+    answer nor its time tells whether the ID number, name and phone belong together.
+    """
     _throttle(phone=phone, purpose=purpose, now=now)
     token = uuid.uuid4()
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -197,20 +206,47 @@ def _code_issue(*, person: Person | None, phone: str, purpose: str, now: datetim
         created_at=now,
         expires_at=now + datetime.timedelta(minutes=settings.PORTAL_CODE_TTL_MINUTES),
     )
-    if person is not None:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(functools.partial(_code_sms_queue, token=str(token), code=code, language=language))
+    return token
+
+
+def _code_sms_queue(*, token: str, code: str, language: str) -> None:
+    try:
+        code_sms_send.apply_async(args=[token, code, language], retry=False)
+    except Exception:  # noqa: BLE001 - logged; the resident sees the same answer and may ask again
+        logger.exception("the text message of one-time code %s could not be queued", token)
+
+
+@shared_task(acks_late=True)
+def code_sms_send(token: str, code: str, language: str) -> bool:
+    """Send the text message of a portal one-time code (queued by `_code_issue`)."""
+    return code_sms_deliver(token=token, code=code, language=language)
+
+
+def code_sms_deliver(*, token: str, code: str, language: str) -> bool:
+    """Send the text message of a one-time code, in the resident's language, if `code` is the row's
+    (a decoy's never is). Returns whether a message was sent; a gateway failure is logged (the
+    resident may ask for a new code)."""
+    row = OneTimeCode.objects.filter(token=token).first() if _is_uuid(token) else None
+    if row is None or row.person_id is None or not hmac.compare_digest(row.code_hash, _hash(row.token, code)):
+        return False
+    with translation.override(language):
         text = _(
             "Medical insurance services: your verification code is %(code)s, valid for %(minutes)d minutes. "
             "Do not give it to anyone; our staff never ask for it."
         ) % {"code": code, "minutes": settings.PORTAL_CODE_TTL_MINUTES}
-        try:
-            sms_send(phone=phone, text=text, reference=f"medins-code-{token}")
-        except Exception:  # noqa: BLE001 - logged; the resident sees the same answer and may ask again
-            logger.exception("one-time code %s could not be sent", token)
-    return token
+    try:
+        sms_send(phone=row.phone, text=text, reference=f"medins-code-{row.token}")
+    except Exception:  # noqa: BLE001 - logged; the resident sees the same answer and may ask again
+        logger.exception("one-time code %s could not be sent", row.token)
+        return False
+    return True
 
 
 def _code_check(*, token: uuid.UUID | str | None, purpose: str, code: str, now: datetime.datetime) -> OneTimeCode:
-    """The code row if `code` opens it (it is then marked used); else ValidationError with the reason.
+    """The code row if `code` opens it (not yet spent: `_code_spend` does that once the rest of the
+    step is valid); else ValidationError with the reason.
 
     A wrong code counts as an attempt even though the error rolls nothing back: the count is saved
     before the error is raised.
@@ -241,13 +277,17 @@ def _code_check(*, token: uuid.UUID | str | None, purpose: str, code: str, now: 
                 )
             else:
                 problem = ValidationError(_("Too many wrong codes. Please ask for a new one."), code="attempts")
-        else:
-            row.used_at = now
-            row.save(update_fields=["used_at"])
     if problem is not None:
         raise problem
     assert row is not None
     return row
+
+
+def _code_spend(row: OneTimeCode, *, now: datetime.datetime) -> None:
+    """Mark a checked code used, inside the caller's transaction; refused if another request spent
+    it since the check."""
+    if OneTimeCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now) != 1:
+        raise ValidationError(_("This code has already been used. Please ask for a new one."), code="used")
 
 
 def _is_uuid(value: Any) -> bool:
@@ -312,20 +352,18 @@ def account_register_confirm(
 ) -> AbstractBaseUser:
     """Step 2: the code opens the account (user name = the ID number) linked to the person.
 
-    Raises ValidationError (code wrong, expired, too many attempts, password too weak); nothing is
-    written then except the count of attempts.
+    Raises ValidationError (code wrong, expired, too many attempts; then password too weak); nothing
+    is written then except the count of attempts.
     """
     now = now or timezone.now()
     user_model = get_user_model()
-    # The password is checked first, so a weak one does not spend the code.
-    candidate = user_model(username="")
-    row = OneTimeCode.objects.filter(token=token).select_related("person").first() if _is_uuid(token) else None
-    if row is not None and row.person is not None:
-        candidate = user_model(username=row.person.id_number, first_name=row.person.name)
-    validate_password(password, user=candidate)
+    # The code first: the password's checks (too similar to the user name, the ID number) would
+    # otherwise tell a match from a decoy. A weak password then does not spend the code.
     row = _code_check(token=token, purpose=CodePurpose.REGISTER, code=code, now=now)
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=row.person_id)
+        validate_password(password, user=user_model(username=person.id_number, first_name=person.name))
+        _code_spend(row, now=now)
         if person.user_id is not None or user_model.objects.filter(username=person.id_number).exists():
             raise ValidationError(
                 _("An account already exists for this person. Sign in, or reset the password."), code="exists"
@@ -363,15 +401,15 @@ def password_reset_confirm(
     from axes.utils import reset as axes_reset
 
     now = now or timezone.now()
-    row = OneTimeCode.objects.filter(token=token).select_related("person__user").first() if _is_uuid(token) else None
-    user = row.person.user if row is not None and row.person is not None else None
-    validate_password(password, user=user)
+    # The code first, then the password (see `account_register_confirm`).
     row = _code_check(token=token, purpose=CodePurpose.PASSWORD_RESET, code=code, now=now)
     with transaction.atomic():
         person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=row.person_id)
         user = person.user
         if user is None or not user.is_active:
             raise ValidationError(_("This account is closed. Please contact the service hall."), code="inactive")
+        validate_password(password, user=user)
+        _code_spend(row, now=now)
         user.set_password(password)
         user.save(update_fields=["password"])
     axes_reset(username=user.get_username())

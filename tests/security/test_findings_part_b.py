@@ -2,15 +2,18 @@
 found" items), each written before its fix and seen failing."""
 
 import datetime
+import re
 import zoneinfo
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 
 from enrollment.models import FamilyRelation, RelationKind
 from enrollment.portal.access import persons_of
-from tests.factories import PersonFactory
+from enrollment.portal.accounts import MemorySmsBackend
+from tests.factories import PersonFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +57,93 @@ def test_finding_4_a_guardian_acts_for_a_child_only_while_under_18(resident_acco
     FamilyRelation.objects.create(person=child, relative=resident_account, kind=RelationKind.GUARDIAN)
     with pinned():
         assert (child in persons_of(resident_account.user)) is acts_for
+
+
+# --- finding 5: registration and password reset answer alike, the SMS goes out after the request ----
+
+
+def _masked(page: str) -> str:
+    # what legitimately differs: the phone typed (masked), the CSRF token, the code typed
+    return re.sub(r'1\d\d\*\*\*\*\d{4}|name="csrfmiddlewaretoken" value="[^"]+"|value="\d{6}"', "", page)
+
+
+def _start(client, url_name, data, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse(url_name), data, **EN)
+    assert response.status_code == 302, response.content.decode()
+    return callbacks
+
+
+@pytest.mark.parametrize(
+    ("start", "confirm", "matching", "other"),
+    [
+        (
+            "portal:register",
+            "portal:register_confirm",
+            lambda p: {"id_number": p.id_number, "name": p.name, "phone": p.phone},
+            {"id_number": make_id_number(birth_date=datetime.date(1985, 5, 5)), "name": "赵六", "phone": "13900002222"},
+        ),
+        (
+            "portal:password_reset",
+            "portal:password_reset_confirm",
+            lambda p: {"id_number": p.id_number, "phone": p.phone},
+            {"id_number": make_id_number(birth_date=datetime.date(1985, 5, 5)), "phone": "13900002222"},
+        ),
+    ],
+    ids=["registration", "password-reset"],
+)
+def test_finding_5_a_match_and_a_miss_get_the_same_answer_and_no_sms_inside_the_request(
+    nanchang, start, confirm, matching, other, django_capture_on_commit_callbacks
+):
+    # given a person of the register (with an account for the reset, without one for registration)
+    person = PersonFactory(household_region=nanchang, name="李四", phone="13900001111")
+    if start == "portal:password_reset":
+        from tests.factories import UserFactory
+
+        person.user = UserFactory(username=person.id_number, first_name=person.name)
+        person.save(update_fields=["user"])
+    MemorySmsBackend.outbox.clear()
+    pages = []
+    for data in (matching(person), other):
+        client = Client()
+        sent_before = list(MemorySmsBackend.outbox)
+        # when the details are sent: the answer comes back before any SMS is sent
+        callbacks = _start(client, start, data, django_capture_on_commit_callbacks)
+        assert MemorySmsBackend.outbox == sent_before
+        assert len(callbacks) == 1  # the same work queued either way
+        # and a wrong code with a password like the ID number answers only that the code is wrong
+        page = client.post(
+            reverse(confirm),
+            {"code": "000000", "new_password1": person.id_number, "new_password2": person.id_number},
+            **EN,
+        ).content.decode()
+        assert "too similar" not in page
+        assert "The code is wrong. Attempts left: 4." in page
+        pages.append(_masked(page))
+        # then, after the request, the message goes out only to the person of the register
+        callbacks[0]()
+        assert [m.phone for m in MemorySmsBackend.outbox] == [person.phone]
+    assert pages[0] == pages[1]
+
+
+def test_finding_5_the_password_is_checked_once_the_code_is_right_and_does_not_spend_it(
+    nanchang, django_capture_on_commit_callbacks
+):
+    person = PersonFactory(household_region=nanchang, name="李四", phone="13900001111")
+    MemorySmsBackend.outbox.clear()
+    client = Client()
+    callbacks = _start(
+        client,
+        "portal:register",
+        {"id_number": person.id_number, "name": person.name, "phone": person.phone},
+        django_capture_on_commit_callbacks,
+    )
+    callbacks[0]()
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", MemorySmsBackend.outbox[0].text).group(1)
+    weak = {"code": code, "new_password1": person.id_number, "new_password2": person.id_number}
+    page = client.post(reverse("portal:register_confirm"), weak, **EN).content.decode()
+    assert "too similar" in page
+    strong = {"code": code, "new_password1": "Lanting-river-2026", "new_password2": "Lanting-river-2026"}
+    assert client.post(reverse("portal:register_confirm"), strong, **EN).status_code == 302
+    person.refresh_from_db()
+    assert person.user is not None
