@@ -13,6 +13,7 @@ import functools
 import hmac
 import json
 import logging
+import re
 import secrets
 import sys
 import urllib.error
@@ -477,6 +478,11 @@ def child_link(
         )
     if parsed.birth_date <= guardian.birth_date:
         raise ValidationError(_("The child must be born after you."), code="birth_order")
+    if normalize_id_number(birth_certificate_number):
+        # A newborn registration: its checks come before the register is looked at, so that they
+        # answer alike whether the ID number is registered or not.
+        _newborn_name_check(name)
+        _newborn_limit_check(user=user, today=today)
     child = Person.objects.filter(id_number=number).first()
     if child is not None:
         linked = FamilyRelation.objects.filter(person=child, relative=guardian, kind__in=GUARDIAN_KINDS).exists()
@@ -495,6 +501,41 @@ def child_link(
             code="too_old",
         )
     return _newborn_register(guardian=guardian, user=user, id_number=number, name=name, certificate=certificate)
+
+
+# A name as the household register writes it: 2 to 30 letters (Chinese characters, or Latin ones),
+# parts of an ethnic-minority name joined by a middle dot; no digits, spaces, quotes or markup.
+NEWBORN_NAME = re.compile(r"[^\W\d_]+(?:[·・][^\W\d_]+)*")
+NEWBORN_NAME_LENGTH = (2, 30)
+# Newborn registrations one account may ask for on one day (twins and triplets fit).
+NEWBORN_REGISTRATIONS_PER_DAY = 3
+
+
+def _newborn_name_check(name: str) -> None:
+    name = name.strip()
+    low, high = NEWBORN_NAME_LENGTH
+    if not (low <= len(name) <= high and NEWBORN_NAME.fullmatch(name)):
+        raise ValidationError(
+            _(
+                "Enter the child's name as in the household register: 2 to 30 characters, without digits, "
+                "spaces or punctuation (a middle dot · may join the parts of a name)."
+            ),
+            code="name_invalid",
+        )
+
+
+def _newborn_limit_check(*, user: AbstractBaseUser, today: datetime.date) -> None:
+    asked = Case.objects.filter(
+        opened_by=user, kind=CaseKind.SPECIAL_GROUP, details__group=NEWBORN, created_at__date=today
+    ).count()
+    if asked >= NEWBORN_REGISTRATIONS_PER_DAY:
+        raise ValidationError(
+            _(
+                "Too many newborn registrations were asked from this account today. Please try again tomorrow, "
+                "or come to the service hall with the household register."
+            ),
+            code="throttled",
+        )
 
 
 def _newborn_register(

@@ -147,3 +147,44 @@ def test_finding_5_the_password_is_checked_once_the_code_is_right_and_does_not_s
     assert client.post(reverse("portal:register_confirm"), strong, **EN).status_code == 302
     person.refresh_from_db()
     assert person.user is not None
+
+
+# --- finding 7 (in part): newborn registration validates names and has a limit per account and day ---
+
+
+def _newborn(client, sequence: int, name: str = "王新生"):
+    from enrollment.identity import build_id_number
+
+    number = build_id_number(area_code="360102", birth_date=TODAY - datetime.timedelta(days=20), sequence=sequence)
+    data = {"id_number": number, "name": name, "birth_certificate_number": f"Q36012345{sequence % 10}"}
+    return number, client.post(reverse("portal:children"), data, **EN)
+
+
+@pytest.mark.parametrize("name", ["王", "王3宝", "<b>王宝</b>", "王" * 31, "Robert'); DROP"])
+def test_finding_7_a_newborns_name_is_validated(client, resident_account, name):
+    from enrollment.models import Person
+
+    with pinned():
+        client.force_login(resident_account.user)
+        number, response = _newborn(client, 501, name)
+    assert response.status_code == 200
+    assert "2 to 30 characters" in response.content.decode()
+    assert not Person.objects.filter(id_number=number).exists()
+
+
+def test_finding_7_newborn_registrations_are_limited_per_account_and_day(client, resident_account):
+    from enrollment.models import Person
+    from enrollment.portal.accounts import NEWBORN_REGISTRATIONS_PER_DAY
+
+    with pinned():
+        client.force_login(resident_account.user)
+        for sequence in range(NEWBORN_REGISTRATIONS_PER_DAY):
+            assert _newborn(client, 511 + 2 * sequence)[1].status_code == 302
+        number, response = _newborn(client, 531)
+        assert response.status_code == 200
+        assert "Too many newborn registrations" in response.content.decode()
+        assert not Person.objects.filter(id_number=number).exists()
+    # the next day the account may register again
+    with pinned(TODAY + datetime.timedelta(days=1)):
+        client.force_login(resident_account.user)
+        assert _newborn(client, 533)[1].status_code == 302
