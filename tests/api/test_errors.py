@@ -9,10 +9,10 @@ these tests also prove that the translation reaches the answer.
 from __future__ import annotations
 
 import base64
-from urllib.parse import parse_qs, urlparse
 import datetime as dt
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.conf import settings
