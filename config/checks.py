@@ -40,3 +40,28 @@ def portal_sms_backend_check(app_configs: Any = None, **kwargs: Any) -> list[Che
             )
         ]
     return []
+
+
+# Cache backends whose counts are not shared between processes: with several gunicorn workers each
+# counts a client's requests on its own, so an API client gets its rate once per worker.
+UNSHARED_CACHE_BACKENDS = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@register(Tags.security, Tags.caches, deploy=True)
+def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend in UNSHARED_CACHE_BACKENDS:
+        return [
+            CheckWarning(
+                f"The default cache is {backend}, private to each process: the API's rate limits are counted per "
+                "gunicorn worker, so a client gets its rate once per worker.",
+                hint="Set CACHE_URL=redis://… so that every web process counts in the same place.",
+                id="medins.W003",
+            )
+        ]
+    return []

@@ -672,7 +672,7 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
         response = FileResponse(
             document.file.open("rb"),
             as_attachment=True,
-            filename=document.original_name or document.file.name.rsplit("/", 1)[-1],
+            filename=cases.document_download_name(document),
             content_type=document.content_type or "application/octet-stream",
         )
         response["X-Content-Type-Options"] = "nosniff"

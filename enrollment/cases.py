@@ -916,6 +916,32 @@ def sniff_content_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
+# The extensions a scan of each type may keep from the resident's file name.
+EXTENSIONS_OF_TYPE = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
+
+
+def document_file_name(name: str, content_type: str) -> str:
+    """The resident's file name as kept and served: its extension is that of the type the content
+    was recognised as, so `scan.pdf.bat`, `户口簿.hta` or `passwd.html` holding a PDF become
+    `scan.pdf`, `户口簿.pdf` and `passwd.pdf` (a clerk's computer opens them as what they are)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    allowed = EXTENSIONS_OF_TYPE.get(content_type)
+    if allowed is None:
+        return base[-200:]
+    stem, dot, suffix = base.rpartition(".")
+    if dot and stem and f".{suffix.lower()}" in allowed:
+        return base[-200:]
+    stem = (stem if dot else base).strip() or "scan"
+    if not stem.lower().endswith(allowed):
+        stem += allowed[0]
+    return stem[-200:]
+
+
+def document_download_name(document: CaseDocument) -> str:
+    """The name a scan is downloaded under (also for names kept before `document_file_name`)."""
+    return document_file_name(document.original_name or document.file.name, document.content_type)
+
+
 def case_document_check_upload(upload: UploadedFile) -> tuple[str, str]:
     """(content type, extension) of an acceptable scan; ValidationError with a clear message if not."""
     limit = settings.CASE_DOCUMENT_MAX_BYTES
@@ -947,7 +973,7 @@ def case_document_upload(*, document: CaseDocument, upload: UploadedFile, by: Ab
             now = timezone.now()
             locked.file.save(f"scan{extension}", upload, save=False)
             stored = locked.file.name
-            locked.original_name = (upload.name or "")[-200:]
+            locked.original_name = document_file_name(upload.name or "", content_type)
             locked.content_type = content_type
             locked.size = upload.size
             locked.uploaded_by, locked.uploaded_at = by, now
@@ -1014,7 +1040,7 @@ def _resident_store_scan(locked: CaseDocument, upload: UploadedFile, by: Abstrac
     content_type, extension = case_document_check_upload(upload)
     now = timezone.now()
     locked.file.save(f"scan{extension}", upload, save=False)
-    locked.original_name = (upload.name or "")[-200:]
+    locked.original_name = document_file_name(upload.name or "", content_type)
     locked.content_type = content_type
     locked.size = upload.size
     locked.uploaded_by, locked.uploaded_at = by, now

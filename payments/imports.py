@@ -62,6 +62,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 from asgiref.local import Local
@@ -80,6 +81,7 @@ from eligibility.services import decision_build, ledger_rows_build
 from eligibility.tasks import recompute_soon
 from enrollment.identity import normalize_id_number, parse_id_number
 from enrollment.models import Person, Region, Scheme
+from enrollment.scoping import regions_of
 from payments.models import (
     Channel,
     ImportBatch,
@@ -276,13 +278,44 @@ def _csv_lines(text: str) -> Iterator[str]:
         yield line
 
 
+def _xlsx_unreadable() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The XLSX file cannot be read: it holds XML that spreadsheet programs do not write (a document type "
+            "or entity declaration). Save it again from the spreadsheet program, or import it as CSV."
+        )
+    )
+
+
+def _xlsx_declares_entities(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Whether an XML part of the archive declares a document type or entities. Excel and WPS never
+    write one; in a hostile file it is a billion-laughs expansion or an external entity. Text in cells
+    is escaped (`&lt;!DOCTYPE`), so the raw markers appear only as declarations. Read in blocks, with
+    the end of the previous block kept so that a marker across two blocks is found."""
+    tail = b""
+    with archive.open(member) as stream:
+        while block := stream.read(1 << 20):
+            window = tail + block
+            if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                return True
+            tail = window[-(len(b"<!DOCTYPE") - 1) :]
+    return False
+
+
 def _xlsx_check_archive(content: bytes) -> None:
-    """Refuse an XLSX whose members would expand beyond the limits, before openpyxl inflates any."""
+    """Refuse an XLSX whose members would expand beyond the limits, before openpyxl inflates any,
+    or whose XML declares entities."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+            _xlsx_check_sizes(members)
+            if any(_xlsx_declares_entities(archive, m) for m in members if not m.filename.endswith("/")):
+                raise _xlsx_unreadable()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise ImportFileError(_("The XLSX file cannot be opened: %(problem)s") % {"problem": error}) from None
+
+
+def _xlsx_check_sizes(members: list[zipfile.ZipInfo]) -> None:
     expanded = sum(member.file_size for member in members)
     if len(members) > MAX_XLSX_MEMBERS or expanded > MAX_XLSX_UNCOMPRESSED_BYTES:
         raise ImportFileError(
@@ -305,6 +338,8 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
     _xlsx_check_archive(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except ElementTree.ParseError:
+        raise _xlsx_unreadable() from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise ImportFileError(_("The XLSX file cannot be opened: %(problem)s") % {"problem": error}) from None
     if not workbook.worksheets:
@@ -321,7 +356,17 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Any]]]:
                 "limit": f"{MAX_DATA_ROWS:,}",
             }
         )
-    return ((index, list(row)) for index, row in enumerate(sheet.iter_rows(values_only=True), start=1))
+    return _xlsx_sheet_rows(sheet)
+
+
+def _xlsx_sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    # The sheet is parsed while it is iterated; XML the parser refuses (malformed, or declarations
+    # in an encoding the archive check does not see) is a file that cannot be read, not a crash.
+    try:
+        for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield index, list(row)
+    except ElementTree.ParseError:
+        raise _xlsx_unreadable() from None
 
 
 def _header(cells: list[Any]) -> dict[int, str] | None:
@@ -574,14 +619,26 @@ def _paid_at_other(text: str) -> datetime.datetime | None:
     return moment.replace(tzinfo=datetime.timezone(datetime.timedelta(minutes=minutes)))
 
 
-def _registered(numbers: set[str]) -> set[str]:
-    """Which of these ID numbers are in the register, in one query: the numbers travel as one
-    array parameter (an IN list of 100,000 parameters costs seconds to build and to plan)."""
+def _registered(numbers: set[str], scope: frozenset[int] | None) -> set[str]:
+    """Which of these ID numbers are in the register (in the regions of `scope`, None: all), in one
+    query: the numbers travel as one array parameter (an IN list of 100,000 parameters costs seconds
+    to build and to plan)."""
     if not numbers:
         return set()
+    where, params = _in_scope(scope)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id_number FROM {Person._meta.db_table} WHERE id_number = ANY(%s)", [sorted(numbers)])
+        cursor.execute(
+            f"SELECT id_number FROM {Person._meta.db_table} WHERE id_number = ANY(%s){where}",
+            [sorted(numbers), *params],
+        )
         return {number for (number,) in cursor.fetchall()}
+
+
+def _in_scope(scope: frozenset[int] | None) -> tuple[str, list[Any]]:
+    """The SQL condition that keeps the persons of the uploader's regions (`enrollment.scoping`)."""
+    if scope is None:
+        return "", []
+    return " AND household_region_id = ANY(%s)", [sorted(scope)]
 
 
 def _id_number_check(number: str, *, today: datetime.date) -> None:
@@ -651,6 +708,9 @@ class _Context:
     # chunk would not find them in the database.
     accepted: dict[tuple[str, str], tuple[int, Decimal, int | None]] = field(default_factory=dict)
     no_policy: dict[tuple[str, int, str], str] = field(default_factory=dict)
+    # The regions whose persons this import may read and pay for: the uploader's (enrollment.scoping);
+    # None, every region (the command, run by the operator, and staff who work in every region).
+    scope: frozenset[int] | None = None
     regions: dict[int, Region] = field(default_factory=dict)
     # The builders' rows for one input, copied for every accepted row with the same input (`_write`).
     decisions: dict[Hashable, "_DecisionTemplate"] = field(default_factory=dict)
@@ -697,13 +757,18 @@ def _persons_locked(ctx: _Context, id_numbers: set[str]) -> dict[str, Person]:
     """The chunk's registered persons by ID number, locked FOR UPDATE (the lock `payment_record`
     takes) in primary-key order, so that two imports of overlapping files wait for each other
     instead of deadlocking. The numbers travel as one array parameter: an IN list of a thousand
-    parameters costs more to build and to plan than the query costs to run."""
+    parameters costs more to build and to plan than the query costs to run.
+
+    Only the persons of the uploader's regions are found: another region's person is, for this
+    import, a number nobody has (the same outcome and message), so a file reveals nothing about them
+    and records nothing for them; their own service hall imports those rows."""
     table = Person._meta.db_table
+    where, params = _in_scope(ctx.scope)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(_attnames(Person, PERSON_COLUMNS))} FROM {table}"
-            " WHERE id_number = ANY(%s) ORDER BY id FOR UPDATE",
-            [sorted(id_numbers)],
+            f" WHERE id_number = ANY(%s){where} ORDER BY id FOR UPDATE",
+            [sorted(id_numbers), *params],
         )
         found = cursor.fetchall()
     missing = {region_id for *_, region_id in found} - set(ctx.regions)
@@ -1287,7 +1352,7 @@ def _rows_parse(ctx: _Context, raws: list[RawRow]) -> list[Row]:
     """The chunk's rows checked without the database but for one query (which ID numbers are
     registered); done by the process that evaluates them, so that a large file is parsed on every
     core."""
-    registered = _registered({_id_number(raw) for raw in raws})
+    registered = _registered({_id_number(raw) for raw in raws}, ctx.scope)
     return [_row_parse(raw, today=ctx.today, now=ctx.now, registered=registered) for raw in raws]
 
 
@@ -1438,7 +1503,14 @@ def payments_import(
             )
     except IntegrityError:
         raise ImportRefused(_("This preview has already been imported.")) from None
-    ctx = _Context(batch=batch, user=uploaded_by, dry_run=dry_run, now=now, today=timezone.localdate(now))
+    ctx = _Context(
+        batch=batch,
+        user=uploaded_by,
+        dry_run=dry_run,
+        now=now,
+        today=timezone.localdate(now),
+        scope=None if uploaded_by is None else regions_of(uploaded_by),
+    )
     # Sorted by person so that a person's rows share a chunk, and every import locks persons in
     # the same order; each chunk's rows are parsed where the chunk is evaluated.
     keyed = sorted(((_id_number(raw), raw) for raw in parsed.rows), key=lambda pair: (pair[0], pair[1].number))

@@ -23,6 +23,7 @@ from urllib import parse
 from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.signing import BadSignature, Signer
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -31,11 +32,12 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers, status, viewsets
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -247,6 +249,10 @@ def csv_cell(value: Any) -> Any:
 # --- pagination ---------------------------------------------------------------------------------
 
 
+# The cursors of the next and previous links are signed (SECRET_KEY): "." cannot occur in base64.
+CURSOR_SIGNER = Signer(salt="enrollment.api.cursor", sep=".")
+
+
 class ReportingCursorPagination(CursorPagination):
     """Cursor pages in primary-key order: stable while rows are added, O(1) however deep."""
 
@@ -292,25 +298,38 @@ class ReportingCursorPagination(CursorPagination):
                 raise
             raise _invalid_cursor() from None
 
+    def encode_cursor(self, cursor: Cursor) -> str:
+        """DRF's cursor (base64 of o=…&r=…&p=…) with a signature, so a hand-made one is refused."""
+        tokens = {}
+        if cursor.offset != 0:
+            tokens["o"] = str(cursor.offset)
+        if cursor.reverse:
+            tokens["r"] = "1"
+        if cursor.position is not None:
+            tokens["p"] = cursor.position
+        encoded = base64.b64encode(parse.urlencode(tokens, doseq=True).encode("ascii")).decode("ascii")
+        return replace_query_param(self.base_url, self.cursor_query_param, CURSOR_SIGNER.sign(encoded))
+
     def decode_cursor(self, request: Request) -> Any:
-        encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is None:
+        signed = request.query_params.get(self.cursor_query_param)
+        if signed is None:
             return None
-        # DRF decodes leniently: "!!!!" (no base64 at all) reads as the first page, and a hand-made
-        # "p=abc" reaches the database as a primary key (a 500). Only cursors this API wrote pass.
+        # Only cursors this API wrote pass: DRF decodes leniently ("!!!!", no base64 at all, reads as
+        # the first page; a hand-made "p=abc" reaches the database as a primary key, a 500), and a
+        # well-formed hand-made one ("o=5&p=0") would page from wherever the client likes.
         try:
+            encoded = CURSOR_SIGNER.unsign(signed)
             tokens = parse.parse_qs(base64.b64decode(encoded.encode("ascii"), validate=True).decode("ascii"))
-        except (UnicodeError, binascii.Error, ValueError):
+            offset = int(tokens.get("o", ["0"])[0])
+            reverse = tokens.get("r", ["0"])[0] == "1"
+            position = tokens.get("p", [None])[0]
+        except (BadSignature, UnicodeError, binascii.Error, ValueError):
             raise _invalid_cursor() from None
-        if not tokens.keys() & {"o", "r", "p"}:
+        if not tokens.keys() & {"o", "r", "p"} or not 0 <= offset <= self.offset_cutoff:
             raise _invalid_cursor()
-        try:
-            cursor = super().decode_cursor(request)
-        except exceptions.NotFound:
-            raise _invalid_cursor() from None
-        if cursor is not None and cursor.position is not None:
-            self._check_position(cursor.position)
-        return cursor
+        if position is not None:
+            self._check_position(position)
+        return Cursor(offset=offset, reverse=reverse, position=position)
 
     def _check_position(self, position: str) -> None:
         model = getattr(self, "_model", None)

@@ -1,6 +1,12 @@
 """Who a signed-in resident may act for: the insured person linked to the account and, for a
-parent or guardian, the children linked through the household."""
+parent or guardian, the children linked through the household while they are minors.
 
+A relation alone never opens an adult's record: a parent recorded for someone of 18 or more (a
+clerk's slip, or a grown-up child) sees nothing of them. Acting for an adult will need that adult's
+recorded consent, which the portal does not have yet.
+"""
+
+import datetime
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -9,17 +15,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enrollment.models import FamilyRelation, Person, RelationKind
 
 
 def persons_of(user: Any) -> QuerySet[Person]:
-    """The persons the account may see and act for (themselves first, then their children)."""
+    """The persons the account may see and act for: themselves, and their children under 18 today."""
     if not user.is_authenticated:
         return Person.objects.none()
     own = Person.objects.filter(user=user)
-    children = FamilyRelation.objects.filter(relative__user=user, kind__in=GUARDIAN_KINDS).values("person_id")
+    children = FamilyRelation.objects.filter(
+        relative__user=user, kind__in=GUARDIAN_KINDS, person__birth_date__gt=adults_born_by(timezone.localdate())
+    ).values("person_id")
     return Person.objects.filter(pk__in=own.values("pk")) | Person.objects.filter(pk__in=children)
 
 
@@ -48,6 +57,18 @@ def resident_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
     return wrapped
 
+
+def adults_born_by(today: datetime.date) -> datetime.date:
+    """The last birth date of a person who is ADULT_AGE or older on `today` (on 29 February, with no
+    such day ADULT_AGE years back, the 28th: someone born on 1 March is still a minor)."""
+    try:
+        return today.replace(year=today.year - ADULT_AGE)
+    except ValueError:  # today is 29 February, ADULT_AGE years back is a common year
+        return today.replace(year=today.year - ADULT_AGE, day=28)
+
+
+# A guardian acts for minors only.
+ADULT_AGE = 18
 
 # A child's record names its parents and guardians (FamilyRelation person → relative).
 GUARDIAN_KINDS = [RelationKind.PARENT, RelationKind.GUARDIAN]

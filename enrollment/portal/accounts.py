@@ -9,9 +9,11 @@ Sign-in lockout is django-axes (settings.AXES_*); the limits of the codes are se
 """
 
 import datetime
+import functools
 import hmac
 import json
 import logging
+import re
 import secrets
 import sys
 import urllib.error
@@ -21,13 +23,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from axes.backends import AxesStandaloneBackend
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -42,14 +45,13 @@ from enrollment.models import (
     OneTimeCode,
     Person,
 )
-from enrollment.portal.access import GUARDIAN_KINDS
+from enrollment.portal.access import ADULT_AGE, GUARDIAN_KINDS
 
 logger = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
-# A guardian manages the accounts of minors only; newborn registration is for the first year of life
-# (older children not yet in the register are registered at the service hall).
-ADULT_AGE = 18
+# A guardian manages the accounts of minors only (access.ADULT_AGE); newborn registration is for the
+# first year of life (older children not yet in the register are registered at the service hall).
 NEWBORN_MAX_DAYS = 366
 BIRTH_CERTIFICATE_LABEL = "出生医学证明"
 
@@ -184,7 +186,14 @@ def _throttle(*, phone: str, purpose: str, now: datetime.datetime) -> None:
 
 
 def _code_issue(*, person: Person | None, phone: str, purpose: str, now: datetime.datetime) -> uuid.UUID:
-    """Store a code (a decoy when `person` is None) and send it; returns the token for the session."""
+    """Store a code (a decoy when `person` is None) and queue its text message; returns the token
+    for the session.
+
+    The request does the same work whether the details matched a person or not: one row and one
+    task queued after the commit (`code_sms_send`, on a worker, or in-process after the response's
+    transaction without a broker). The task sends the message only for a real code, so neither the
+    answer nor its time tells whether the ID number, name and phone belong together.
+    """
     _throttle(phone=phone, purpose=purpose, now=now)
     token = uuid.uuid4()
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -198,20 +207,47 @@ def _code_issue(*, person: Person | None, phone: str, purpose: str, now: datetim
         created_at=now,
         expires_at=now + datetime.timedelta(minutes=settings.PORTAL_CODE_TTL_MINUTES),
     )
-    if person is not None:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(functools.partial(_code_sms_queue, token=str(token), code=code, language=language))
+    return token
+
+
+def _code_sms_queue(*, token: str, code: str, language: str) -> None:
+    try:
+        code_sms_send.apply_async(args=[token, code, language], retry=False)
+    except Exception:  # noqa: BLE001 - logged; the resident sees the same answer and may ask again
+        logger.exception("the text message of one-time code %s could not be queued", token)
+
+
+@shared_task(acks_late=True)
+def code_sms_send(token: str, code: str, language: str) -> bool:
+    """Send the text message of a portal one-time code (queued by `_code_issue`)."""
+    return code_sms_deliver(token=token, code=code, language=language)
+
+
+def code_sms_deliver(*, token: str, code: str, language: str) -> bool:
+    """Send the text message of a one-time code, in the resident's language, if `code` is the row's
+    (a decoy's never is). Returns whether a message was sent; a gateway failure is logged (the
+    resident may ask for a new code)."""
+    row = OneTimeCode.objects.filter(token=token).first() if _is_uuid(token) else None
+    if row is None or row.person_id is None or not hmac.compare_digest(row.code_hash, _hash(row.token, code)):
+        return False
+    with translation.override(language):
         text = _(
             "Medical insurance services: your verification code is %(code)s, valid for %(minutes)d minutes. "
             "Do not give it to anyone; our staff never ask for it."
         ) % {"code": code, "minutes": settings.PORTAL_CODE_TTL_MINUTES}
-        try:
-            sms_send(phone=phone, text=text, reference=f"medins-code-{token}")
-        except Exception:  # noqa: BLE001 - logged; the resident sees the same answer and may ask again
-            logger.exception("one-time code %s could not be sent", token)
-    return token
+    try:
+        sms_send(phone=row.phone, text=text, reference=f"medins-code-{row.token}")
+    except Exception:  # noqa: BLE001 - logged; the resident sees the same answer and may ask again
+        logger.exception("one-time code %s could not be sent", row.token)
+        return False
+    return True
 
 
 def _code_check(*, token: uuid.UUID | str | None, purpose: str, code: str, now: datetime.datetime) -> OneTimeCode:
-    """The code row if `code` opens it (it is then marked used); else ValidationError with the reason.
+    """The code row if `code` opens it (not yet spent: `_code_spend` does that once the rest of the
+    step is valid); else ValidationError with the reason.
 
     A wrong code counts as an attempt even though the error rolls nothing back: the count is saved
     before the error is raised.
@@ -242,13 +278,17 @@ def _code_check(*, token: uuid.UUID | str | None, purpose: str, code: str, now: 
                 )
             else:
                 problem = ValidationError(_("Too many wrong codes. Please ask for a new one."), code="attempts")
-        else:
-            row.used_at = now
-            row.save(update_fields=["used_at"])
     if problem is not None:
         raise problem
     assert row is not None
     return row
+
+
+def _code_spend(row: OneTimeCode, *, now: datetime.datetime) -> None:
+    """Mark a checked code used, inside the caller's transaction; refused if another request spent
+    it since the check."""
+    if OneTimeCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now) != 1:
+        raise ValidationError(_("This code has already been used. Please ask for a new one."), code="used")
 
 
 def _is_uuid(value: Any) -> bool:
@@ -313,20 +353,18 @@ def account_register_confirm(
 ) -> AbstractBaseUser:
     """Step 2: the code opens the account (user name = the ID number) linked to the person.
 
-    Raises ValidationError (code wrong, expired, too many attempts, password too weak); nothing is
-    written then except the count of attempts.
+    Raises ValidationError (code wrong, expired, too many attempts; then password too weak); nothing
+    is written then except the count of attempts.
     """
     now = now or timezone.now()
     user_model = get_user_model()
-    # The password is checked first, so a weak one does not spend the code.
-    candidate = user_model(username="")
-    row = OneTimeCode.objects.filter(token=token).select_related("person").first() if _is_uuid(token) else None
-    if row is not None and row.person is not None:
-        candidate = user_model(username=row.person.id_number, first_name=row.person.name)
-    validate_password(password, user=candidate)
+    # The code first: the password's checks (too similar to the user name, the ID number) would
+    # otherwise tell a match from a decoy. A weak password then does not spend the code.
     row = _code_check(token=token, purpose=CodePurpose.REGISTER, code=code, now=now)
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=row.person_id)
+        validate_password(password, user=user_model(username=person.id_number, first_name=person.name))
+        _code_spend(row, now=now)
         if person.user_id is not None or user_model.objects.filter(username=person.id_number).exists():
             raise ValidationError(
                 _("An account already exists for this person. Sign in, or reset the password."), code="exists"
@@ -364,15 +402,15 @@ def password_reset_confirm(
     from axes.utils import reset as axes_reset
 
     now = now or timezone.now()
-    row = OneTimeCode.objects.filter(token=token).select_related("person__user").first() if _is_uuid(token) else None
-    user = row.person.user if row is not None and row.person is not None else None
-    validate_password(password, user=user)
+    # The code first, then the password (see `account_register_confirm`).
     row = _code_check(token=token, purpose=CodePurpose.PASSWORD_RESET, code=code, now=now)
     with transaction.atomic():
         person = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=row.person_id)
         user = person.user
         if user is None or not user.is_active:
             raise ValidationError(_("This account is closed. Please contact the service hall."), code="inactive")
+        validate_password(password, user=user)
+        _code_spend(row, now=now)
         user.set_password(password)
         user.save(update_fields=["password"])
     axes_reset(username=user.get_username())
@@ -440,6 +478,11 @@ def child_link(
         )
     if parsed.birth_date <= guardian.birth_date:
         raise ValidationError(_("The child must be born after you."), code="birth_order")
+    if normalize_id_number(birth_certificate_number):
+        # A newborn registration: its checks come before the register is looked at, so that they
+        # answer alike whether the ID number is registered or not.
+        _newborn_name_check(name)
+        _newborn_limit_check(user=user, today=today)
     child = Person.objects.filter(id_number=number).first()
     if child is not None:
         linked = FamilyRelation.objects.filter(person=child, relative=guardian, kind__in=GUARDIAN_KINDS).exists()
@@ -458,6 +501,41 @@ def child_link(
             code="too_old",
         )
     return _newborn_register(guardian=guardian, user=user, id_number=number, name=name, certificate=certificate)
+
+
+# A name as the household register writes it: 2 to 30 letters (Chinese characters, or Latin ones),
+# parts of an ethnic-minority name joined by a middle dot; no digits, spaces, quotes or markup.
+NEWBORN_NAME = re.compile(r"[^\W\d_]+(?:[·・][^\W\d_]+)*")
+NEWBORN_NAME_LENGTH = (2, 30)
+# Newborn registrations one account may ask for on one day (twins and triplets fit).
+NEWBORN_REGISTRATIONS_PER_DAY = 3
+
+
+def _newborn_name_check(name: str) -> None:
+    name = name.strip()
+    low, high = NEWBORN_NAME_LENGTH
+    if not (low <= len(name) <= high and NEWBORN_NAME.fullmatch(name)):
+        raise ValidationError(
+            _(
+                "Enter the child's name as in the household register: 2 to 30 characters, without digits, "
+                "spaces or punctuation (a middle dot · may join the parts of a name)."
+            ),
+            code="name_invalid",
+        )
+
+
+def _newborn_limit_check(*, user: AbstractBaseUser, today: datetime.date) -> None:
+    asked = Case.objects.filter(
+        opened_by=user, kind=CaseKind.SPECIAL_GROUP, details__group=NEWBORN, created_at__date=today
+    ).count()
+    if asked >= NEWBORN_REGISTRATIONS_PER_DAY:
+        raise ValidationError(
+            _(
+                "Too many newborn registrations were asked from this account today. Please try again tomorrow, "
+                "or come to the service hall with the household register."
+            ),
+            code="throttled",
+        )
 
 
 def _newborn_register(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from enrollment import cases
 from enrollment.cases import case_answer, case_apply
 from enrollment.checklists import document_label
 from enrollment.models import CaseKind, CaseState
@@ -183,7 +184,7 @@ def application_document(request: HttpRequest, case_id: int, document_id: int) -
     response = FileResponse(
         document.file.open("rb"),
         as_attachment=True,
-        filename=document.original_name or document.file.name.rsplit("/", 1)[-1],
+        filename=cases.document_download_name(document),
         content_type=document.content_type or "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"

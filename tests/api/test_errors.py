@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.conf import settings
@@ -145,6 +146,10 @@ def _cursor(query: str) -> str:
         _cursor("p=1.5"),
         _cursor("p=\x00"),
         _cursor("o=abc"),
+        # issue 16: hand-made cursors that DRF would read as a position are refused too
+        _cursor("o=5&p=0"),
+        _cursor("p=1"),
+        _cursor("r=1&p=2"),
     ],
 )
 def test_a_bad_cursor_is_400(client_, nanchang, cursor):
@@ -153,6 +158,17 @@ def test_a_bad_cursor_is_400(client_, nanchang, cursor):
     assert body["details"] == {"cursor": [BAD_CURSOR]}
     body = assert_error(client_.get("/api/v1/persons", {"cursor": cursor}), 400, "invalid_cursor")
     assert body["details"] == {"cursor": [zh(BAD_CURSOR)]}
+
+
+def test_a_cursor_from_a_link_with_its_signature_changed_is_400(client_, nanchang):
+    # issue 16: the cursors of the next and previous links are signed; a changed one is a 400
+    PersonFactory(household_region=nanchang), PersonFactory(household_region=nanchang)
+    link = client_.get("/api/v1/persons", {"page_size": "1"}).json()["next"]
+    cursor = parse_qs(urlparse(link).query)["cursor"][0]
+    value, _, signature = cursor.rpartition(".")
+    forged = f"{_cursor('p=0')}.{signature}"
+    assert_error(client_.get("/api/v1/persons", {"cursor": forged}, **EN), 400, "invalid_cursor")
+    assert client_.get("/api/v1/persons", {"cursor": cursor, "page_size": "1"}).status_code == 200
 
 
 def test_the_next_link_still_works(client_, nanchang):

@@ -15,6 +15,7 @@ from enrollment.portal.accounts import MemorySmsBackend
 from tests.badinput.catalogue import ALL_VALUES, ANY_FIELD, BAD_AMOUNTS, BAD_DATES, HOSTILE_TEXT, SCRIPT
 from tests.badinput.conftest import assert_escaped, assert_refused_on_the_form, page
 from tests.factories import PersonFactory
+from tests.portal.conftest import SmsOutbox
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ CODES = {**ANY_FIELD, "five_digits": "12345", "seven_digits": "1234567", "full_w
 def sms_in_memory(settings):
     settings.PORTAL_SMS_BACKEND = "enrollment.portal.accounts.MemorySmsBackend"
     MemorySmsBackend.outbox.clear()
-    yield MemorySmsBackend.outbox
+    yield SmsOutbox()  # the messages queued after the commit, as the resident would get them
     MemorySmsBackend.outbox.clear()
 
 

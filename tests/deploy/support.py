@@ -30,7 +30,7 @@ def database_url_of_tests() -> str:
 
 def production_env(**overrides: str) -> dict[str, str]:
     """The environment of a production start: DEBUG off, a long random key, a host name, PostgreSQL,
-    the SMS gateway; HTTPS_ONLY left to its default (on). Overrides are added last."""
+    the SMS gateway, Redis for the cache; HTTPS_ONLY left to its default (on). Overrides are added last."""
     env = {key: value for key, value in os.environ.items() if key not in TEST_ONLY_VARIABLES}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -41,6 +41,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         PORTAL_SMS_BACKEND="enrollment.portal.accounts.GatewaySmsBackend",
         NOTIFICATION_SMS_URL="https://sms-gateway.example.gov.cn/send",
         LOG_LEVEL="WARNING",
+        # Shared by the web processes for the API's rate limits (check --deploy warns without it).
+        CACHE_URL=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
     )
     env.update(overrides)
     return env

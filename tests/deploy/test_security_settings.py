@@ -6,6 +6,7 @@ processes started with a production environment (tests/deploy/support.py).
 """
 
 import json
+import re
 
 import pytest
 from django.conf import global_settings, settings
@@ -16,7 +17,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from config import security
-from config.checks import portal_sms_backend_check
+from config.checks import portal_sms_backend_check, shared_cache_check
 from enrollment.api_clients import api_client_create
 from enrollment.models import ApiClientKind, ApiScope
 from tests.deploy.support import production_env, run_manage, run_python
@@ -272,6 +273,40 @@ def test_check_deploy_fails_when_one_time_codes_would_go_to_the_log():
 def test_the_sms_backend_check(debug, backend, sms_url, expected):
     with override_settings(DEBUG=debug, PORTAL_SMS_BACKEND=backend, NOTIFICATION_SMS_URL=sms_url):
         assert [message.id for message in portal_sms_backend_check()] == expected
+
+
+def test_the_proxys_body_limit_in_the_docs_lets_the_largest_upload_through():
+    # issue 16: the documented nginx limit (12m) was below the import's 20 MB
+    from pathlib import Path
+
+    from payments.admin_imports import MAX_UPLOAD_BYTES
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text("utf-8")
+    megabytes = int(re.search(r"client_max_body_size (\d+)m;", text).group(1))
+    assert megabytes * 1024 * 1024 > max(MAX_UPLOAD_BYTES, settings.CASE_DOCUMENT_MAX_BYTES)
+
+
+@pytest.mark.django_db
+def test_finding_9_check_deploy_warns_without_a_shared_cache_for_the_rate_limits():
+    env = production_env()
+    env.pop("CACHE_URL", None)
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "medins.W003" in result.stderr + result.stdout
+
+
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://r:6379/2"}}
+DUMMY = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+@pytest.mark.parametrize(
+    ("debug", "caches", "expected"),
+    [(False, LOCMEM, ["medins.W003"]), (False, DUMMY, ["medins.W003"]), (False, REDIS, []), (True, LOCMEM, [])],
+)
+def test_finding_9_the_shared_cache_check(debug, caches, expected):
+    with override_settings(DEBUG=debug, CACHES=caches):
+        assert [message.id for message in shared_cache_check()] == expected
 
 
 def test_debug_is_off_in_the_suite_as_in_production():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enrollment import cases
-from enrollment.models import Case, CaseKind, CaseState, Scheme
+from enrollment.models import Case, CaseDocument, CaseKind, CaseState, Scheme
 from enrollment.roles import CLERK, SUPERVISOR
 from tests.factories import TEST_PASSWORD, PersonFactory, StaffRegionFactory, UserFactory
 
@@ -231,3 +231,35 @@ def test_anonymous_and_unprivileged_users_cannot_download(client, roles, case, c
     StaffRegionFactory(user=nobody, region=case.region)
     login(client, nobody)
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "kept"),
+    [
+        ("scan.pdf.bat", "scan.pdf"),
+        ("户口簿.hta", "户口簿.pdf"),
+        ("passwd.html", "passwd.pdf"),
+        ("身份证.PDF", "身份证.PDF"),
+        (".hta", "scan.pdf"),
+    ],
+)
+def test_finding_6_a_scan_is_stored_and_served_under_the_extension_of_its_content(client, clerk, case, uploaded, kept):
+    # given a PDF by content under a name that says otherwise (issue 16, finding 6)
+    document = case.documents.get(code="id_card")
+    cases.case_document_upload(document=document, upload=SimpleUploadedFile(uploaded, PDF), by=clerk)
+    document.refresh_from_db()
+    # then the name kept and the name served carry the sniffed type's extension
+    assert document.original_name == kept
+    login(client, clerk)
+    response = client.get(reverse("admin:enrollment_case_document_download", args=[case.pk, document.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].rstrip('"').lower().endswith(".pdf")
+
+
+def test_finding_6_a_name_stored_before_the_fix_is_served_with_the_right_extension(client, clerk, case):
+    document = case.documents.get(code="id_card")
+    cases.case_document_upload(document=document, upload=SimpleUploadedFile("a.pdf", PDF), by=clerk)
+    CaseDocument.objects.filter(pk=document.pk).update(original_name="passwd.html")
+    login(client, clerk)
+    response = client.get(reverse("admin:enrollment_case_document_download", args=[case.pk, document.pk]))
+    assert 'filename="passwd.pdf"' in response["Content-Disposition"]

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from eligibility.models import EligibilitySnapshot
@@ -15,6 +15,21 @@ from payments.models import PolicyProfile
 from payments.policy import policy_row_for
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def development_configuration(settings):
+    # The demo loader refuses a production configuration (DEBUG off), as `make run` never is.
+    settings.DEBUG = True
+
+
+def test_the_demo_loader_refuses_a_production_configuration(settings):
+    # given DEBUG off, as in production (issue 16: a demo admin with the published password there)
+    settings.DEBUG = False
+    # when / then
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("load_demo_data")
+    assert not get_user_model().objects.exists() and not Person.objects.exists()
 
 
 def counts() -> dict[str, int]:

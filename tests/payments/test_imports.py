@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -699,3 +700,89 @@ def test_worker_processes_parse_and_import_their_chunks():
     assert codes == {"", "ALREADY_RECORDED", "RES_ALREADY_PAID", "UNKNOWN_CHANNEL"}  # W-X: 2026 is paid by W-0
     assert (again.accepted, again.duplicate, again.rejected) == (0, 7, 2)
     assert Payment.objects.count() == 6 and LedgerEntry.objects.filter(payment__isnull=False).count() == 6
+
+
+# --- issue 16 -------------------------------------------------------------------------------------
+
+
+def test_finding_2_rows_of_persons_outside_the_uploaders_regions_read_as_unknown_numbers(
+    person, clerk, fuzhou, policies
+):
+    # given a clerk of Nanchang with a file that holds a Fuzhou person's rows (one with a wrong name)
+    # and a number nobody has
+    elsewhere = PersonFactory(household_region=fuzhou, name="李四")
+    unknown = make_id_number(birth_date=D(1980, 2, 3))
+    content = csv_file(
+        [
+            line(person, "R-1"),
+            line(elsewhere, "R-2"),
+            line(elsewhere, "R-3", name="李五"),
+            line(elsewhere, "R-4", id=unknown),
+        ]
+    )
+    # when the clerk previews and imports it
+    with translation.override("en"):
+        preview = payments_import(content=content, file_name="daily.csv", uploaded_by=clerk, dry_run=True)
+        batch = payments_import(content=content, file_name="daily.csv", uploaded_by=clerk)
+    # then the Fuzhou rows are refused exactly as the unknown number is, saying nothing of the person
+    for each in (preview, batch):
+        rows = {row.row_number: row for row in each.lines.all()}
+        assert rows[2].outcome == "accepted"
+        assert {(rows[n].outcome, rows[n].reason_code, rows[n].message) for n in (3, 4, 5)} == {
+            ("rejected", "UNKNOWN_PERSON", rows[5].message)
+        }
+        assert rows[3].payment_id is None and rows[4].payment_id is None
+    assert not Payment.objects.filter(person=elsewhere).exists()
+    assert list(Payment.objects.values_list("reference", flat=True)) == ["R-1"]
+
+
+def test_finding_2_a_clerk_of_the_persons_region_and_the_command_import_the_same_rows(
+    person, other_region_clerk, fuzhou, policies
+):
+    elsewhere = PersonFactory(household_region=fuzhou, name="李四")
+    content = csv_file([line(person, "R-1"), line(elsewhere, "R-2")])
+    batch = payments_import(content=content, file_name="daily.csv", uploaded_by=other_region_clerk)
+    assert outcomes(batch) == {2: ("rejected", "UNKNOWN_PERSON"), 3: ("accepted", "")}
+    # the command (no uploader) works for every region
+    batch = payments_import(content=content, file_name="daily.csv")
+    assert outcomes(batch) == {2: ("accepted", ""), 3: ("duplicate", "ALREADY_RECORDED")}
+
+
+def xlsx_with_a_doctype(declaration: str, reference: str) -> bytes:
+    """An XLSX whose sheet declares entities and uses one in a cell below the header."""
+    workbook = Workbook()
+    workbook.active.append(HEADER_EN)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    cell = f'<row r="2"><c r="A2" t="inlineStr"><is><t>{reference}</t></is></c></row></sheetData>'
+    with zipfile.ZipFile(out, "w") as target:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                head, _, rest = data.partition(b"?>") if data.startswith(b"<?xml") else (b"", b"", data)
+                data = (head + b"?>" if head else b"") + declaration.encode() + rest
+                data = data.replace(b"</sheetData>", cell.encode())
+            target.writestr(member, data)
+    return out.getvalue()
+
+
+LAUGHS = "".join(f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10 if level else "lol"}">' for level in range(10))
+
+
+@pytest.mark.parametrize(
+    ("declaration", "reference"),
+    [
+        (f"<!DOCTYPE worksheet [{LAUGHS}]>", "&lol9;"),
+        ('<!DOCTYPE worksheet [<!ENTITY secret SYSTEM "file:///etc/passwd">]>', "&secret;"),
+        ('<!DOCTYPE worksheet [<!ENTITY a "aaaa">]>', "&a;"),
+    ],
+    ids=["billion-laughs", "external-entity", "internal-entity"],
+)
+def test_finding_11_an_xlsx_with_an_entity_declaration_cannot_be_read(db, declaration, reference):
+    content = xlsx_with_a_doctype(declaration, reference)
+    with translation.override("en"), pytest.raises(ImportFileError) as info:
+        payments_import(content=content, file_name="laughs.xlsx")
+    assert "cannot be read" in str(info.value)
+    assert not ImportBatch.objects.exists()

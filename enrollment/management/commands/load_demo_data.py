@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from enrollment.demo import DEMO_PASSWORD, demo_data_load, demo_logins
 
@@ -12,6 +13,15 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="URL printed for the logins.")
 
     def handle(self, *args: Any, base_url: str, **options: Any) -> None:
+        if not settings.DEBUG:
+            # The demo makes an `admin` superuser and staff accounts with the password published in the
+            # README; in a production database they would be open to anyone who read it.
+            raise CommandError(
+                "The demo data is for a local development setup only: it creates accounts (an `admin` superuser "
+                "among them) with the password published in the README. This configuration has DEBUG off "
+                "(production); nothing was loaded. "
+                "Run `make run`, or set DEBUG=1 on a database of your own."
+            )
         result = demo_data_load()
         if result.changed:
             self.stdout.write(
