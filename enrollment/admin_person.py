@@ -109,11 +109,24 @@ class WhatIfForm(PaymentRequestFormMixin, forms.Form):
             form_field.label = capfirst(form_field.label)
 
 
-def default_what_if(*, facts: PersonFacts, today: datetime.date) -> dict[str, Any]:
+def default_what_if(*, facts: PersonFacts, today: datetime.date, resident_offered: bool = True) -> dict[str, Any]:
     """The question a clerk most often asks at the counter: an employee-insured person continuing
-    as a flexible worker to December (EMP-2), anyone else the resident year not yet paid."""
+    as a flexible worker to December (EMP-2), anyone else the resident year not yet paid; where
+    the region has no resident insurance (Hebei's profiles set flexible workers only), the
+    flexible-worker months from now to December."""
     employee = facts.history.index.employee
     last_covered = facts.history.index.covered[-1][1] if facts.history.index.covered else None
+    if not resident_offered:
+        start = month_of(today) if not employee else max(employee[-1][1] + 1, month_of(today))
+        cover_from = first_day(start)
+        return {
+            "kind": PaymentKind.EMPLOYEE_MONTHS,
+            "cover_from": cover_from,
+            "cover_to": datetime.date(cover_from.year, 12, 1),
+            "employee_kind": EmployeeKind.FLEXIBLE.value,
+            "frequency": Frequency.ANNUAL.value,
+            "paid_on": today,
+        }
     if employee and last_covered is not None and employee[-1][1] == last_covered:
         start = max(employee[-1][1] + 1, month_of(today))
         cover_from = first_day(start)
@@ -273,7 +286,18 @@ def person_page_get(
     form = (
         WhatIfForm(what_if_data)
         if what_if_data is not None
-        else WhatIfForm(data=_as_form_data(default_what_if(facts=facts, today=as_of)))
+        else WhatIfForm(
+            data=_as_form_data(
+                default_what_if(
+                    facts=facts,
+                    today=as_of,
+                    resident_offered=policies.latest(
+                        region_code=facts.region_code, up_to_year=as_of.year + 1, scope=PolicyScope.RESIDENT
+                    )
+                    is not None,
+                )
+            )
+        )
     )
     return PersonPage(
         person=person,

@@ -213,6 +213,22 @@ def _months_before(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
+RESIDENT_STORIES = frozenset(
+    {"resident_continuous", "resident_with_break", "employee_to_resident", "transferred_in", "resident_lapsed"}
+)
+
+
+def _resident_insurance_offered(region: Region) -> bool:
+    from payments.models import PolicyProfile, PolicyScope
+
+    return PolicyProfile.objects.published().filter(region=region, scope=PolicyScope.RESIDENT).exists()
+
+
+def work_from_year_of(birth: datetime.date, year: int) -> int:
+    """The first year of a demo working life: at 18, and early enough for every story's later steps."""
+    return min(max(year - HISTORY_YEARS - 2, birth.year + 18), year - 4)
+
+
 def _history(
     rng: random.Random, person: Person, region: Region, story: str, *, today: datetime.date
 ) -> datetime.date | None:
@@ -229,11 +245,15 @@ def _history(
         story = "resident_continuous"  # too young for a break that ended four years ago
     if story in ("flexible_lapsed", "flexible_new") and birth.year + 18 > year - 1:
         story = "resident_continuous"
+    if story in RESIDENT_STORIES and not _resident_insurance_offered(region):
+        # The agency keeps no resident-insurance parameters for this region (Hebei: only the seed's
+        # flexible-worker figures), so its demo persons are employees: no screen asks for a policy it lacks.
+        story = "unit_employee" if birth.year + 18 <= work_from_year_of(birth, year) else "none"
     first_payment = _first_payment_quote(person, today=today) if story == "flexible_new" else None
     if story == "flexible_new" and first_payment is None:
         story = "flexible"  # the region's profile has no flexible workers (or no profile quotes it)
     # Working life starts at 18, and early enough that every story's later steps fit before today.
-    work_from_year = min(max(year - HISTORY_YEARS - 2, birth.year + 18), year - 4)
+    work_from_year = work_from_year_of(birth, year)
     if story == "resident_continuous":
         enrollment_create(person=person, scheme=Scheme.RESIDENT, region=region, start_date=resident_from)
     elif story == "resident_with_break":
@@ -343,12 +363,12 @@ def _first_payment_quote(person: Person, *, today: datetime.date) -> tuple["Paym
     """A first flexible-worker payment from this month to December and its amount, or None when the
     region's published profile does not quote one."""
     from eligibility.rules.errors import MalformedInput
-    from payments.services import PaymentRequest, premium_quote
+    from payments.services import PaymentRefused, PaymentRequest, premium_quote
 
     request = PaymentRequest.employee_months(today.replace(day=1), datetime.date(today.year, 12, 1))
     try:
         amount = premium_quote(person=person, request=request, on=today).amount
-    except MalformedInput:
+    except (MalformedInput, PaymentRefused):
         return None
     return None if amount is None else (request, amount)
 
@@ -419,7 +439,7 @@ def _slot(index: int, maker: _PersonMaker, regions: dict[str, Region]) -> None:
             _history(story_rng, parent, region, "resident_continuous", today=today)
         if child_new:
             family_relation_add(person=child, relative=parent, kind=RelationKind.PARENT)
-            if story_rng.random() < 0.7:
+            if story_rng.random() < 0.7 and _resident_insurance_offered(region):
                 start = max(birth, datetime.date(birth.year, 1, 1))
                 enrollment_create(person=child, scheme=Scheme.RESIDENT, region=region, start_date=start)
     elif roll < 0.13:  # a veteran and the veteran's spouse

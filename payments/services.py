@@ -198,6 +198,45 @@ def _profile_with_rate(name: str, row_profile: Profile, row_params: dict, rate: 
     )
 
 
+# What a missing parameter group means to the person asking (section 12's groups).
+GROUP_NOUNS = {
+    "resident": gettext_lazy("resident insurance"),
+    "flexible": gettext_lazy("flexible workers"),
+    "employee": gettext_lazy("employee insurance"),
+}
+
+
+def _check_offered(*, profile: Profile, request: PaymentRequest, policy_row: PolicyProfile, person: Person) -> None:
+    """A payment whose parameter group the region's profile does not set (Guiyang has no flexible
+    workers, Hebei no resident insurance) is not offered there: a refusal in words, not the rules'
+    MalformedInput escaping as a server error."""
+    if request.kind == PaymentKind.RESIDENT_YEAR:
+        group = "resident"
+    elif request.employee_kind == EmployeeKind.FLEXIBLE:
+        group = "flexible"
+    else:
+        group = "employee"
+    if getattr(profile, group) is None:
+        raise PaymentRefused(
+            "NOT_OFFERED",
+            _("The %(year)s policy of %(region)s has no parameters for %(group)s: this payment is not offered there.")
+            % {"year": policy_row.coverage_year, "region": policy_row.region, "group": GROUP_NOUNS[group]},
+        )
+    if profile.resident is not None and group == "resident" and profile.resident.premium(person.category) is None:
+        raise PaymentRefused(
+            "NOT_OFFERED",
+            _(
+                "The %(year)s policy of %(region)s sets no premium for the category %(category)s: ask the service "
+                "hall which category applies."
+            )
+            % {
+                "year": policy_row.coverage_year,
+                "region": policy_row.region,
+                "category": person.get_category_display(),
+            },
+        )
+
+
 def premium_quote(*, person: Person, request: PaymentRequest, on: datetime.date) -> Quote:
     """What paying for `request` on day `on` would cost (line by line) and do, with the explanation.
 
@@ -228,6 +267,7 @@ def premium_quote_under(
         # EMP-2 "from the month after the last paid one to December" when December is paid already.
         raise PaymentRefused("ALREADY_PAID", _("These periods are already paid."))
     profile = profile_of(policy_row)
+    _check_offered(profile=profile, request=request, policy_row=policy_row, person=person)
     if request.rate is not None:
         profile = _profile_with_rate(
             policy_row.name, profile, policy_row.params, request.rate, policy_row.flexible_rate_tiers

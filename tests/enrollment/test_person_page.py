@@ -219,3 +219,46 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_history(client, c
     ledger = body[body.index('id="section-ledger"') : body.index('id="section-payments"')]
     assert ledger.count("<tr") == 1 + admin_person.LEDGER_ROWS
     assert cell(body, "employee_unit", "contribution", "2023-01")[0] == "paid"
+
+
+def test_a_payment_the_regions_policy_does_not_offer_is_a_sentence_not_a_server_error(
+    client, clerk, nanchang, policies
+):
+    # given: Nanchang's employee profile without its flexible-worker group (as Guiyang's is)
+    from payments.models import PolicyProfile
+
+    for row in PolicyProfile.objects.filter(region=nanchang, scope="employee"):
+        row.params = {name: value for name, value in row.params.items() if not name.startswith("flexible.")}
+        row.save()
+    person = PersonFactory(household_region=nanchang)
+    url = reverse("admin:enrollment_person_quote", args=[person.pk])
+
+    # when
+    response = login(client, clerk).get(
+        url, {"kind": "employee_months", "cover_from": "2025-07", "cover_to": "2025-12", "paid_on": "2025-07-01"}
+    )
+
+    # then
+    assert response.status_code == 200
+    assert "has no parameters for flexible workers: this payment is not offered there" in response.content.decode()
+
+
+def test_where_the_region_has_no_resident_insurance_the_default_question_is_flexible_months(
+    client, clerk, roles, policies
+):
+    # given: a person of a region whose profiles set flexible workers only (the Hebei seed)
+    from enrollment.models import StaffRegion
+    from payments.policy_years import policy_profiles_load
+    from tests.factories import RegionFactory
+
+    baoding = RegionFactory(code="130600", name_zh="保定市", name_en="Baoding")
+    policy_profiles_load()
+    StaffRegion.objects.create(user=clerk, region=baoding)
+    person = PersonFactory(household_region=baoding)
+
+    # when
+    body = login(client, clerk).get(reverse("admin:enrollment_person_change", args=[person.pk])).content.decode()
+
+    # then: a flexible-worker quote, not a resident year the region has no policy for
+    assert 'id="quote-result"' in body and "not configured" not in body
+    assert re.search(r'<option value="employee_months" selected>', body)
