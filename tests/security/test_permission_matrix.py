@@ -6,8 +6,9 @@ How the three findings it was written for would have been caught (each seen fail
 its fix locally):
 
 - finding 1: `admin:enrollment_case_move` POST {"action": "start_review"} by the analyst is expected
-  `forbidden`; with `move_view` checking only the view permission the analyst got a redirect and the
-  case moved: observed `write`.
+  `forbidden`; with `move_view` checking only the view permission the analyst gets a redirect:
+  observed `allowed` (seen: 2 of 3886 requests off the table, the case of each region; `write` as
+  well when the services' own check is reverted too, as before the fix).
 - finding 3: `admin:enrollment_case_document_download` GET by the analyst is expected `forbidden`;
   before the fix the scan was served (200): observed `allowed`.
 - finding 8: `admin:enrollment_person_recompute` POST by the analyst is expected `forbidden`; before
