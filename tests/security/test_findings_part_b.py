@@ -227,6 +227,17 @@ def test_finding_7_a_newborn_registration_creates_no_person(client, resident_acc
         assert "王新生" in page and str(case.pk) in page
 
 
+def test_finding_7_the_clerk_finds_a_newborn_registration_by_the_childs_id_number(client, resident_account, clerk):
+    with pinned():
+        client.force_login(resident_account.user)
+        number, _response = _newborn(client, 545)
+        case = _newborn_case(number)
+        client.force_login(clerk)
+        found = client.get(reverse("admin:enrollment_case_changelist"), {"q": number}, **EN)
+        assert list(found.context["cl"].result_list) == [case]
+        assert "newborn, registered on approval" in found.content.decode()
+
+
 def test_finding_7_the_answer_is_the_same_for_a_registered_and_an_unregistered_id_number(
     client, resident_account, nanchang
 ):
