@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, QuerySet, Value
+from django.db.models import BooleanField, Q, QuerySet, Value
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
@@ -69,6 +69,8 @@ DETAIL_FIELDS = [
     "event_date",
     "related_id_number",
     "evidence",
+    "child_id_number",
+    "child_name",
     "new_name",
     "new_phone",
     "new_id_number",
@@ -125,6 +127,13 @@ class CaseAdminForm(forms.ModelForm):
         help_text=gettext_lazy("A newborn's parent or the veteran of a veteran's family, when registered."),
     )
     evidence = forms.CharField(label=gettext_lazy("evidence note"), required=False, widget=forms.Textarea({"rows": 2}))
+    child_id_number = forms.CharField(
+        label=gettext_lazy("newborn's ID number (to register)"),
+        max_length=18,
+        required=False,
+        help_text=gettext_lazy("A newborn registration from the portal: the approval registers the child."),
+    )
+    child_name = forms.CharField(label=gettext_lazy("newborn's name (to register)"), max_length=60, required=False)
     new_name = forms.CharField(label=gettext_lazy("corrected name"), max_length=60, required=False)
     new_phone = forms.CharField(label=gettext_lazy("corrected mobile phone"), max_length=11, required=False)
     new_id_number = forms.CharField(label=gettext_lazy("corrected ID number"), max_length=18, required=False)
@@ -178,7 +187,9 @@ class CaseAdminForm(forms.ModelForm):
         person = cleaned.get("person") or (self.instance.person if self.instance.pk else None)
         region = cleaned.get("region") or (self.instance.region if self.instance.pk else None)
         kind = cleaned.get("kind") or self.instance.kind
-        if person is not None and region is not None and kind and not self.errors:
+        # A saved case without a person is a newborn registration (the approval registers the child).
+        has_person = person is not None or bool(self.instance.pk)
+        if has_person and region is not None and kind and not self.errors:
             try:
                 cases.case_details_clean(kind=kind, details=self.details(), person=person, region=region)
             except ValidationError as error:
@@ -361,7 +372,7 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     region_path = "region"
     form = CaseAdminForm
     change_form_template = "admin/enrollment/case/change_form.html"
-    list_display = ["number", "person", "kind", "state", "region", "assigned_to", "due_on", "overdue"]
+    list_display = ["number", "person_shown", "kind", "state", "region", "assigned_to", "due_on", "overdue"]
     list_filter = [QueueFilter, "state", "kind", "region"]
     list_select_related = ["person", "region", "assigned_to"]
     search_fields = ["person__id_number", "person__name"]
@@ -396,7 +407,9 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     ) -> tuple[QuerySet[Case], bool]:
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(person__in=person_search(query=search_term)), False
+        # A newborn registration not yet approved is found by the child's whole ID number.
+        child = Q(person__isnull=True, details__child_id_number=search_term.strip().upper())
+        return queryset.filter(Q(person__in=person_search(query=search_term)) | child), False
 
     # Cases are never deleted: closing one keeps it, with its history.
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -497,6 +510,17 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
     def number(self, obj: Case) -> str:
         return f"#{obj.pk}"
 
+    @admin.display(description=gettext_lazy("person"), ordering="person__name")
+    def person_shown(self, obj: Case) -> str:
+        if obj.person is not None:
+            return str(obj.person)
+        # A newborn registration: the child enters the register when the case is approved.
+        number = identifiers_shown(obj.details.get("child_id_number", ""), full=_full(obj))
+        return _("%(name)s %(number)s (newborn, registered on approval)") % {
+            "name": obj.details.get("child_name", "—"),
+            "number": number,
+        }
+
     @admin.display(description=gettext_lazy("overdue"), boolean=True)
     def overdue(self, obj: Case) -> bool:
         return obj.is_overdue(timezone.localdate())
@@ -584,6 +608,15 @@ class CaseAdmin(RegionScopedAdminMixin, admin.ModelAdmin):
             extra["move_url"] = reverse("admin:enrollment_case_move", args=[case.pk])
             extra["assign_url"] = reverse("admin:enrollment_case_assign", args=[case.pk])
             extra["missing_documents"] = [str(document_label(d.code)) for d in cases.documents_missing(case=case)]
+            registered = cases.newborn_registered_already(case=case)
+            extra["registration_warning"] = (
+                identifiers_shown(
+                    cases.newborn_registered_message(person=registered, user=request.user),
+                    full=sees_full_identifiers(request.user),
+                )
+                if registered is not None
+                else ""
+            )
             missing_years = cases.case_deadline_calendar_missing_years(case=case)
             extra["deadline_warning"] = (
                 _(

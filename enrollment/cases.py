@@ -53,6 +53,7 @@ from enrollment.services import (
     enrollment_validate,
     family_relation_add,
     person_event_record,
+    person_register,
     person_save,
 )
 from enrollment.workdays import WorkCalendar, add_working_days, working_days_between
@@ -173,7 +174,12 @@ def transitions_available(*, case: Case, user: AbstractBaseUser) -> list[Transit
 
 
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("person", "region").get(pk=case.pk)
+    """The case and its person, locked (a newborn registration not yet approved has no person: the
+    outer join cannot be locked, so the person is locked by a query of its own)."""
+    locked = Case.objects.select_for_update(of=("self",)).select_related("person", "region").get(pk=case.pk)
+    if locked.person_id is not None:
+        list(Person.objects.select_for_update().filter(pk=locked.person_id).values_list("pk", flat=True))
+    return locked
 
 
 def _record(case: Case, *, action: str, from_state: str, by: AbstractBaseUser | None, reason: str = "") -> None:
@@ -228,6 +234,8 @@ def case_deadline_calendar_missing_years(*, case: Case) -> list[int]:
 DATE_FIELDS = ("start_date", "end_date", "event_date", "cover_from", "cover_to")
 FLAG_FIELDS = ("after_employee_stop", "migrant_worker_child", "low_income", "severe_disability", "low_income_elderly")
 CORRECTION_FIELDS = ("new_name", "new_phone", "new_id_number", "new_category")
+# A newborn registration from the portal: the child not yet in the register, whom the approval registers.
+NEWBORN_REGISTRATION_FIELDS = ("child_id_number", "child_name")
 
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     CaseKind.RESIDENT_ENROLMENT: ("start_date", "migrant_worker_child", "low_income", "severe_disability")
@@ -238,7 +246,8 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     CaseKind.TRANSFER_OUT: ("scheme", "end_date", "other_region"),
     CaseKind.BACK_PAYMENT: ("cover_from", "cover_to", "payment_channel", "payment_reference"),
     CaseKind.REPAIR_PAYMENT: ("year", "repair_years", "payment_channel", "payment_reference"),
-    CaseKind.SPECIAL_GROUP: ("group", "event_date", "start_date", "related_person", "evidence"),
+    CaseKind.SPECIAL_GROUP: ("group", "event_date", "start_date", "related_person", "evidence")
+    + NEWBORN_REGISTRATION_FIELDS,
     CaseKind.CORRECTION: CORRECTION_FIELDS,
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -276,11 +285,12 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def case_details_clean(*, kind: str, details: dict[str, Any], person: Person, region: Region) -> dict[str, Any]:
+def case_details_clean(*, kind: str, details: dict[str, Any], person: Person | None, region: Region) -> dict[str, Any]:
     """The details of a case of `kind`, checked and normalised to JSON (dates as ISO strings).
 
     Raises ValidationError keyed by detail name (the admin form's field names). Keys that do not
-    belong to the kind are dropped.
+    belong to the kind are dropped. `person` is None only for a newborn registration (special group
+    "newborn" with the child's ID number and name, see `newborn_registration_open`).
     """
     if kind not in CaseKind.values:
         raise ValidationError({"kind": _("Unknown case kind: %(kind)s") % {"kind": kind}})
@@ -330,8 +340,14 @@ def case_details_clean(*, kind: str, details: dict[str, Any], person: Person, re
             errors["other_region"] = _("A region code is 6 digits, e.g. 360100.")
         elif code == region.code:
             errors["other_region"] = _("The other region must differ from the region handling the case.")
+    if person is None:
+        birth_date = _newborn_registration_clean(kind=kind, clean=clean, errors=errors)
+    else:
+        birth_date = person.birth_date
+        for name in NEWBORN_REGISTRATION_FIELDS:
+            clean.pop(name, None)
     start = _as_date(clean.get("start_date"))
-    if start is not None and start < person.birth_date:
+    if start is not None and birth_date is not None and start < birth_date:
         errors["start_date"] = _("The start date is before the person's birth date.")
     cover_from, cover_to = _as_date(clean.get("cover_from")), _as_date(clean.get("cover_to"))
     if cover_from and cover_to and cover_to < cover_from:
@@ -369,6 +385,34 @@ def case_details_clean(*, kind: str, details: dict[str, Any], person: Person, re
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+def _newborn_registration_clean(*, kind: str, clean: dict[str, Any], errors: dict[str, str]) -> datetime.date | None:
+    """The child's details of a case without a person; the child's birth date (from the ID number)."""
+    if kind != CaseKind.SPECIAL_GROUP or clean.get("group") != NEWBORN:
+        errors["group"] = _("Only a newborn registration may be a case without a registered person.")
+        return None
+    for name in NEWBORN_REGISTRATION_FIELDS:
+        if name not in clean:
+            errors[name] = _("This detail is required for this kind of case.")
+    if "child_id_number" not in clean:
+        return None
+    try:
+        parsed = parse_id_number(clean["child_id_number"], today=timezone.localdate())
+    except ValidationError as error:
+        errors["child_id_number"] = " ".join(error.messages)
+        return None
+    clean["child_id_number"] = parsed.number
+    return parsed.birth_date
+
+
+def newborn_registered_already(*, case: Case) -> Person | None:
+    """The person already registered under the ID number of a newborn registration, or None: the clerk
+    is told on the case page, and the approval refuses (the child is not registered twice)."""
+    number = case.details.get("child_id_number") if case.person_id is None else None
+    if not number or case.state not in OPEN_CASE_STATES:
+        return None
+    return Person.objects.filter(id_number=number).first()
 
 
 def _sync_checklist(case: Case) -> None:
@@ -797,11 +841,15 @@ def _approve_special_group(case: Case, by: AbstractBaseUser, today: datetime.dat
         Person.objects.filter(pk=case.details["related_person"]).first() if "related_person" in case.details else None
     )
     if group == NEWBORN:
+        lines = []
+        if case.person is None:
+            case.person = _newborn_person_register(case, by, today)
+            lines.append(_("Child registered: %(person)s.") % {"person": case.person})
         start = _as_date(case.details.get("start_date")) or case.person.birth_date
         enrollment = enrollment_create(
             person=case.person, scheme=Scheme.RESIDENT, region=case.region, start_date=start, note=_case_note(case)
         )
-        lines = [_("Enrolment created: %(enrollment)s.") % {"enrollment": enrollment}]
+        lines.append(_("Enrolment created: %(enrollment)s.") % {"enrollment": enrollment})
         if related is not None and not FamilyRelation.objects.filter(person=case.person, relative=related).exists():
             family_relation_add(person=case.person, relative=related, kind=RelationKind.PARENT)
             lines.append(_("Parent recorded: %(person)s.") % {"person": related})
@@ -822,6 +870,33 @@ def _approve_special_group(case: Case, by: AbstractBaseUser, today: datetime.dat
         recorded_by=by,
     )
     return _("Special-group event recorded: %(event)s.") % {"event": event}
+
+
+def _newborn_person_register(case: Case, by: AbstractBaseUser, today: datetime.date) -> Person:
+    """The child of a newborn registration enters the register with the approval, in the handling
+    region (the guardian's household region). An ID number registered meanwhile (or before: the portal
+    answers alike either way, so as not to tell who is registered) refuses the approval."""
+    number = case.details["child_id_number"]
+    existing = Person.objects.select_for_update().filter(id_number=number).first()
+    if existing is not None:
+        raise ValidationError(newborn_registered_message(person=existing, user=by))
+    return person_register(id_number=number, name=case.details["child_name"], household_region=case.region, today=today)
+
+
+def newborn_registered_message(*, person: Person, user: AbstractBaseUser) -> str:
+    """What the clerk reads when the ID number of a newborn registration is registered already. Who
+    it is (name, masked number) is said only within the user's regions (finding 12)."""
+    regions = regions_of(user)
+    if regions is None or person.household_region_id in regions:
+        where = _("%(person)s, %(region)s") % {"person": person, "region": person.household_region}
+    else:
+        where = _("in a region you do not serve")
+    return _(
+        "The ID number of this newborn registration is already registered (%(where)s): approving would register "
+        "the child twice. Check the documents against that record; if it is the same child, record the parent "
+        "on the person's page. Then reject this case with a reason the resident can read, for example: "
+        "“Please come to the service hall with the household register to complete the registration.”"
+    ) % {"where": where}
 
 
 def _approve_correction(case: Case, by: AbstractBaseUser, today: datetime.date) -> str:
@@ -1137,3 +1212,41 @@ def case_answer(*, case: Case, by: AbstractBaseUser, message: str, uploads: dict
         _delete_stored(stored)
         raise
     return _finish(case, locked)
+
+
+def newborn_registration_open(
+    *, guardian: Person, id_number: str, name: str, evidence: str, by: AbstractBaseUser
+) -> Case:
+    """A guardian asks from the portal to register a newborn (issue 16, finding 7). Nothing enters the
+    register yet: the case, submitted in the guardian's household region with no person, carries the
+    child's ID number and name, and the approval registers the child, enrols them and records the
+    guardian as parent (`_approve_special_group`). The case is the same whether the ID number is
+    registered or not; the clerk is told on the case page (`newborn_registered_already`)."""
+    region = guardian.household_region
+    details = case_details_clean(
+        kind=CaseKind.SPECIAL_GROUP,
+        details={
+            "group": NEWBORN,
+            "related_person": guardian.pk,
+            "evidence": evidence,
+            "child_id_number": id_number,
+            "child_name": name,
+        },
+        person=None,
+        region=region,
+    )
+    with transaction.atomic():
+        case = Case.objects.create(
+            person=None, region=region, kind=CaseKind.SPECIAL_GROUP, details=details, opened_by=by
+        )
+        _sync_checklist(case)
+        _record(case, action="open", from_state="", by=by)
+        now = timezone.now()
+        case.state = CaseState.SUBMITTED
+        case.submitted_at = now
+        case.due_on = add_working_days(
+            timezone.localdate(now), deadline_working_days(CaseKind.SPECIAL_GROUP), work_calendar_load()
+        )
+        case.save()
+        _record(case, action="submit", from_state=CaseState.DRAFT, by=by)
+    return case

@@ -23,7 +23,7 @@ NEWBORN = "newborn"
 # number, and approval enrols the child) and every special-group event kind of the register.
 SPECIAL_GROUP_CHOICES: list[tuple[str, Any]] = [(NEWBORN, _("newborn")), *EventKind.choices]
 
-Condition = Callable[[dict[str, Any], Person], bool]
+Condition = Callable[[dict[str, Any], Person | None], bool]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class DocumentSpec:
     condition: Condition | None = None
     required: bool = True
 
-    def applies(self, details: dict[str, Any], person: Person) -> bool:
+    def applies(self, details: dict[str, Any], person: Person | None) -> bool:
         return self.condition is None or self.condition(details, person)
 
 
@@ -50,8 +50,8 @@ def _scheme(*schemes: str) -> Condition:
     return lambda details, person: details.get("scheme") in schemes
 
 
-def _low_income(details: dict[str, Any], person: Person) -> bool:
-    return bool(details.get("low_income")) or person.category == PremiumCategory.FIXED_SUBSIDY
+def _low_income(details: dict[str, Any], person: Person | None) -> bool:
+    return bool(details.get("low_income")) or (person is not None and person.category == PremiumCategory.FIXED_SUBSIDY)
 
 
 DOCUMENT_LABELS: dict[str, Promise] = {
@@ -164,6 +164,7 @@ def deadline_working_days(kind: str) -> int:
     return DEADLINE_WORKING_DAYS.get(kind, DEFAULT_DEADLINE_WORKING_DAYS)
 
 
-def checklist_for(*, kind: str, details: dict[str, Any], person: Person) -> list[DocumentSpec]:
-    """The documents of a case of `kind` with these details, in the order the clerk checks them."""
+def checklist_for(*, kind: str, details: dict[str, Any], person: Person | None) -> list[DocumentSpec]:
+    """The documents of a case of `kind` with these details, in the order the clerk checks them
+    (`person` is None for a newborn registration not yet approved)."""
     return [spec for spec in CHECKLISTS[kind] if spec.applies(details, person)]

@@ -426,13 +426,19 @@ class Case(models.Model):
     """A request handled at the service hall (办件). A resident not yet in the register is registered
     first (the person record, without an enrolment); the case is then opened for that person.
 
+    The one case without a person is a newborn registration asked for from the portal: its details
+    carry the child's ID number and name, and the approval registers the child (issue 16, finding 7).
+
     `details` holds what the approval needs, validated per kind by `enrollment.cases.case_details_clean`.
     """
 
     region = models.ForeignKey(
         Region, verbose_name=_("handling region"), on_delete=models.PROTECT, related_name="cases"
     )
-    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cases")
+    # Null only for a newborn registration not yet approved (blank=False: the clerk's form asks for a person).
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="cases", null=True
+    )
     kind = models.CharField(_("case kind"), max_length=30, choices=CaseKind.choices)
     state = models.CharField(_("state"), max_length=20, choices=CaseState.choices, default=CaseState.DRAFT)
     details = models.JSONField(_("details"), default=dict, blank=True)
@@ -502,7 +508,7 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.get_kind_display()} · {self.person}"
+        return f"#{self.pk} {self.get_kind_display()} · {self.person or self.details.get('child_name', '—')}"
 
     @property
     def is_open(self) -> bool:

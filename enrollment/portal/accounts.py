@@ -429,7 +429,9 @@ class ChildLinkOutcome:
 @dataclass(frozen=True)
 class ChildLink:
     outcome: str
-    child: Person
+    name: str
+    # The linked child; None for a newborn registration (the person is created when it is approved).
+    child: Person | None = None
     case: Case | None = None
 
 
@@ -461,11 +463,13 @@ def child_link(
 
     - The child is in the register with the guardian recorded as parent or guardian (FamilyRelation):
       the child is theirs to manage at once (`access.persons_of` reads the same relation).
-    - The child is a newborn not yet in the register and a birth certificate number is given: the
-      child is registered (the person record, from the ID number of the household register) and a
-      special-group "newborn" case is opened and submitted for the guardian's household region. A
-      clerk checks the birth certificate, the household register and the parent's ID card; only the
-      approval records the parent and enrols the child, so until then the child is not linked.
+    - Otherwise, with a birth certificate number (a newborn registration): a special-group "newborn"
+      case is opened and submitted for the guardian's household region, carrying the child's ID
+      number and name; nothing enters the register. A clerk checks the birth certificate, the
+      household register and the parent's ID card; only the approval registers the child, records
+      the parent and enrols the child, so until then the child is not linked. The case and the answer
+      are the same whether the ID number is registered or not (issue 16, finding 7): the clerk sees it
+      on the case page, and the approval does not register anyone twice.
     - Anything else: the same refusal, whether the child exists or not.
     """
     today = today or timezone.localdate()
@@ -487,11 +491,12 @@ def child_link(
     if child is not None:
         linked = FamilyRelation.objects.filter(person=child, relative=guardian, kind__in=GUARDIAN_KINDS).exists()
         if linked and _same_name(child.name, name):
-            return ChildLink(outcome=ChildLinkOutcome.LINKED, child=child)
-        raise _not_linked_error()
+            return ChildLink(outcome=ChildLinkOutcome.LINKED, name=child.name, child=child)
     certificate = normalize_id_number(birth_certificate_number)
     if not certificate:
         raise _not_linked_error()
+    # From here on the register is not asked again: a registered child the guardian is not recorded
+    # for gets the same newborn registration as an unregistered one.
     if (today - parsed.birth_date).days > NEWBORN_MAX_DAYS:
         raise ValidationError(
             _(
@@ -542,42 +547,18 @@ def _newborn_register(
     *, guardian: Person, user: AbstractBaseUser, id_number: str, name: str, certificate: str
 ) -> ChildLink:
     # `cases.case_apply` refuses a person the account may not yet act for, and a newborn is linked
-    # only by the approval; so the case is opened here with the same pieces (details check,
-    # checklist, history, deadline), as the guardian's application on the child's behalf.
+    # only by the approval; the case is opened without a person, which the approval registers.
     from enrollment import cases
-    from enrollment.checklists import deadline_working_days
-    from enrollment.models import CaseState
-    from enrollment.services import person_register
-    from enrollment.workdays import add_working_days
 
-    region = guardian.household_region
-    with transaction.atomic():
-        child = person_register(id_number=id_number, name=name, household_region=region, today=timezone.localdate())
-        details = cases.case_details_clean(
-            kind=CaseKind.SPECIAL_GROUP,
-            details={
-                "group": NEWBORN,
-                "related_person": guardian.pk,
-                "evidence": f"{BIRTH_CERTIFICATE_LABEL} {certificate}",
-            },
-            person=child,
-            region=region,
-        )
-        case = Case.objects.create(
-            person=child, region=region, kind=CaseKind.SPECIAL_GROUP, details=details, opened_by=user
-        )
-        cases._sync_checklist(case)
-        cases._record(case, action="open", from_state="", by=user)
-        now = timezone.now()
-        case.state = CaseState.SUBMITTED
-        case.submitted_at = now
-        case.due_on = add_working_days(
-            timezone.localdate(now), deadline_working_days(CaseKind.SPECIAL_GROUP), cases.work_calendar_load()
-        )
-        case.save()
-        cases._record(case, action="submit", from_state=CaseState.DRAFT, by=user)
+    case = cases.newborn_registration_open(
+        guardian=guardian,
+        id_number=id_number,
+        name=name.strip(),
+        evidence=f"{BIRTH_CERTIFICATE_LABEL} {certificate}",
+        by=user,
+    )
     logger.info("newborn registration case %s opened from the portal", case.pk)
-    return ChildLink(outcome=ChildLinkOutcome.NEWBORN_CASE, child=child, case=case)
+    return ChildLink(outcome=ChildLinkOutcome.NEWBORN_CASE, name=case.details["child_name"], case=case)
 
 
 def newborn_cases_of(*, user: AbstractBaseUser) -> list[Case]:

@@ -221,8 +221,7 @@ def children(request: HttpRequest) -> HttpResponse:
             if link.outcome == accounts.ChildLinkOutcome.LINKED:
                 messages.success(
                     request,
-                    _("%(name)s is linked to your account; choose them on the coverage pages.")
-                    % {"name": link.child.name},
+                    _("%(name)s is linked to your account; choose them on the coverage pages.") % {"name": link.name},
                 )
             else:
                 messages.success(
@@ -233,7 +232,7 @@ def children(request: HttpRequest) -> HttpResponse:
                         "and your ID card: bring them to the service hall. The child appears here once the "
                         "registration is approved."
                     )
-                    % {"name": link.child.name, "case": link.case.pk if link.case else ""},
+                    % {"name": link.name, "case": link.case.pk if link.case else ""},
                 )
             return HttpResponseRedirect(reverse("portal:children"))
     context = _account_context(

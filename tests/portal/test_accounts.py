@@ -407,15 +407,17 @@ def test_newborn_registration_opens_a_case_for_the_clerk(client, resident_accoun
         **EN,
     )
     assert response.status_code == 302
-    child = Person.objects.get(id_number=number)
-    case = Case.objects.get(person=child)
+    # the person is created when a clerk approves (issue 16, finding 7): the case carries the child's data
+    assert not Person.objects.filter(id_number=number).exists()
+    case = Case.objects.get(details__child_id_number=number)
+    assert case.person is None and case.details["child_name"] == "王新生"
     assert case.kind == CaseKind.SPECIAL_GROUP and case.details["group"] == NEWBORN
     assert case.state == CaseState.SUBMITTED and case.region == resident_account.household_region
     assert case.details["related_person"] == resident_account.pk and "Q360123456" in case.details["evidence"]
     assert case.opened_by == resident_account.user and case.assigned_to is None
     assert {"birth_certificate", "parent_id_card"} <= set(case.documents.values_list("code", flat=True))
     # not linked before a clerk approves: the relation is the clerk's to record
-    assert child not in persons_of(resident_account.user)
+    assert list(persons_of(resident_account.user)) == [resident_account]
     from enrollment.cases import cases_unassigned
 
     assert case in cases_unassigned(user=clerk)

@@ -188,3 +188,146 @@ def test_finding_7_newborn_registrations_are_limited_per_account_and_day(client,
     with pinned(TODAY + datetime.timedelta(days=1)):
         client.force_login(resident_account.user)
         assert _newborn(client, 533)[1].status_code == 302
+
+
+# --- finding 7 (the rest): the newborn's person is created by the approval, and the resident's answer
+# does not tell whether the ID number is registered ---
+
+
+def _newborn_case(number: str):
+    from enrollment.models import Case
+
+    return Case.objects.get(kind="special_group", details__child_id_number=number)
+
+
+def _approve(case, clerk, supervisor):
+    from enrollment import cases
+
+    for document in case.documents.filter(required=True):
+        cases.case_document_receive(document=document, by=clerk)
+        cases.case_document_verify(document=document, by=clerk)
+    cases.case_start_review(case=case, by=clerk)
+    return cases.case_approve(case=case, by=supervisor)
+
+
+def test_finding_7_a_newborn_registration_creates_no_person(client, resident_account):
+    from enrollment.models import Person
+
+    with pinned():
+        client.force_login(resident_account.user)
+        number, response = _newborn(client, 541)
+        assert response.status_code == 302
+        assert not Person.objects.filter(id_number=number).exists()
+        case = _newborn_case(number)
+        assert (case.person, case.state, case.opened_by) == (None, "submitted", resident_account.user)
+        assert case.details["child_name"] == "王新生" and case.details["related_person"] == resident_account.pk
+        assert {"birth_certificate", "parent_id_card"} <= set(case.documents.values_list("code", flat=True))
+        # the resident follows it on the children page
+        page = client.get(reverse("portal:children"), **EN).content.decode()
+        assert "王新生" in page and str(case.pk) in page
+
+
+def test_finding_7_the_clerk_finds_a_newborn_registration_by_the_childs_id_number(client, resident_account, clerk):
+    with pinned():
+        client.force_login(resident_account.user)
+        number, _response = _newborn(client, 545)
+        case = _newborn_case(number)
+        client.force_login(clerk)
+        found = client.get(reverse("admin:enrollment_case_changelist"), {"q": number}, **EN)
+        assert list(found.context["cl"].result_list) == [case]
+        assert "newborn, registered on approval" in found.content.decode()
+
+
+def test_finding_7_the_answer_is_the_same_for_a_registered_and_an_unregistered_id_number(
+    client, resident_account, nanchang
+):
+    from enrollment.identity import build_id_number
+    from enrollment.models import Person
+
+    born = TODAY - datetime.timedelta(days=20)
+    registered = build_id_number(area_code="360102", birth_date=born, sequence=551)
+    PersonFactory(household_region=nanchang, id_number=registered, name="李别家")
+    persons = Person.objects.count()
+
+    def answer(number):
+        data = {"id_number": number, "name": "王新生", "birth_certificate_number": "Q360123459"}
+        response = client.post(reverse("portal:children"), data, follow=True, **EN)
+        case = _newborn_case(number)
+        said = [re.sub(rf"\b{case.pk}\b", "N", str(message)) for message in response.context["messages"]]
+        stored = (
+            case.state,
+            case.person_id,
+            case.region_id,
+            sorted(case.details),
+            case.details["child_name"],
+            sorted(case.documents.values_list("code", "required")),
+            list(case.transitions.values_list("action", flat=True)),
+        )
+        return response.status_code, response.redirect_chain, said, stored
+
+    with pinned():
+        client.force_login(resident_account.user)
+        first = answer(registered)
+        second = answer(build_id_number(area_code="360102", birth_date=born, sequence=553))
+    assert first == second and first[2]
+    # and nothing was created for either: the registered person is untouched, no one was added
+    assert Person.objects.count() == persons
+    assert Person.objects.get(id_number=registered).name == "李别家"
+
+
+def test_finding_7_approval_creates_the_person_and_the_guardian_relation(client, resident_account, clerk, supervisor):
+    from enrollment.models import Person
+
+    with pinned():
+        client.force_login(resident_account.user)
+        number, _response = _newborn(client, 561)
+        case = _newborn_case(number)
+        # the clerk's list and page show the registration before any person exists
+        client.force_login(clerk)
+        assert "王新生" in client.get(reverse("admin:enrollment_case_changelist"), **EN).content.decode()
+        page = client.get(reverse("admin:enrollment_case_change", args=[case.pk]), **EN)
+        assert page.status_code == 200 and "王新生" in page.content.decode()
+        _approve(case, clerk, supervisor)
+        child = Person.objects.get(id_number=number)
+        assert (child.name, child.birth_date, child.household_region) == (
+            "王新生",
+            TODAY - datetime.timedelta(days=20),
+            resident_account.household_region,
+        )
+        case.refresh_from_db()
+        assert (case.person, case.state) == (child, "approved")
+        relation = FamilyRelation.objects.get(person=child)
+        assert (relation.relative, relation.kind) == (resident_account, RelationKind.PARENT)
+        assert child.enrollments.get().start_date == child.birth_date
+        assert child in persons_of(resident_account.user)
+
+
+def test_finding_7_approval_when_the_id_number_was_registered_meanwhile(
+    client, resident_account, clerk, supervisor, nanchang
+):
+    from django.core.exceptions import ValidationError
+
+    from enrollment.models import Person
+
+    with pinned():
+        client.force_login(resident_account.user)
+        number, _response = _newborn(client, 571)
+        case = _newborn_case(number)
+        # meanwhile the child is registered at the service hall
+        PersonFactory(household_region=nanchang, id_number=number, name="王新生")
+        client.force_login(clerk)
+        page = client.get(reverse("admin:enrollment_case_change", args=[case.pk]), **EN).content.decode()
+        assert "is already registered" in page
+        with pytest.raises(ValidationError) as refused:
+            _approve(case, clerk, supervisor)
+        assert "is already registered" in " ".join(refused.value.messages)
+        # through the clerk's screen the same sentence
+        client.force_login(supervisor)
+        response = client.post(
+            reverse("admin:enrollment_case_move", args=[case.pk]), {"action": "approve"}, follow=True, **EN
+        )
+        assert "is already registered" in response.content.decode()
+    assert Person.objects.filter(id_number=number).count() == 1
+    case.refresh_from_db()
+    assert (case.state, case.person) == ("in_review", None)
+    assert not FamilyRelation.objects.filter(relative=resident_account).exists()
