@@ -222,7 +222,14 @@ def _check_offered(*, profile: Profile, request: PaymentRequest, policy_row: Pol
             _("The %(year)s policy of %(region)s has no parameters for %(group)s: this payment is not offered there.")
             % {"year": policy_row.coverage_year, "region": policy_row.region, "group": GROUP_NOUNS[group]},
         )
-    if profile.resident is not None and group == "resident" and profile.resident.premium(person.category) is None:
+    # The import loads persons without their category (its facts carry it) and reports the rules'
+    # own refusal; reading the deferred field here would cost a query per row.
+    if (
+        group == "resident"
+        and profile.resident is not None
+        and "category" not in person.get_deferred_fields()
+        and profile.resident.premium(person.category) is None
+    ):
         raise PaymentRefused(
             "NOT_OFFERED",
             _(
