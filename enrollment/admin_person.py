@@ -116,19 +116,10 @@ def default_what_if(*, facts: PersonFacts, today: datetime.date, resident_offere
     flexible-worker months from now to December."""
     employee = facts.history.index.employee
     last_covered = facts.history.index.covered[-1][1] if facts.history.index.covered else None
-    if not resident_offered:
-        start = month_of(today) if not employee else max(employee[-1][1] + 1, month_of(today))
-        cover_from = first_day(start)
-        return {
-            "kind": PaymentKind.EMPLOYEE_MONTHS,
-            "cover_from": cover_from,
-            "cover_to": datetime.date(cover_from.year, 12, 1),
-            "employee_kind": EmployeeKind.FLEXIBLE.value,
-            "frequency": Frequency.ANNUAL.value,
-            "paid_on": today,
-        }
-    if employee and last_covered is not None and employee[-1][1] == last_covered:
-        start = max(employee[-1][1] + 1, month_of(today))
+    continues_employee = bool(employee) and last_covered is not None and employee[-1][1] == last_covered
+    if continues_employee or not resident_offered:
+        # Flexible-worker months from the month after the last employee one (or this month) to December.
+        start = max(employee[-1][1] + 1, month_of(today)) if employee else month_of(today)
         cover_from = first_day(start)
         return {
             "kind": PaymentKind.EMPLOYEE_MONTHS,
